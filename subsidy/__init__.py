@@ -1,0 +1,1 @@
+"""Subsidy workflow service for disability employment programs."""

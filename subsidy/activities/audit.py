@@ -1,0 +1,89 @@
+"""The append-only, hash-chained audit log.
+
+Each row's hash covers its content and the previous row's hash, so changing or deleting any row breaks
+the chain from there on. Appends take a transaction-scoped advisory lock so the chain has one order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from subsidy.db.models import AuditRecord
+
+GENESIS = "0" * 64
+_CHAIN_LOCK = 0x5B51D1  # any constant: names the advisory lock that orders the chain
+
+
+def record_hash(
+    *,
+    prev_hash: str,
+    at: datetime,
+    kind: str,
+    actor: str,
+    application_id: uuid.UUID | None,
+    detail: dict[str, Any],
+) -> str:
+    canonical = json.dumps(
+        {
+            "prev": prev_hash,
+            "at": at.isoformat(),
+            "kind": kind,
+            "actor": actor,
+            "application_id": str(application_id) if application_id else None,
+            "detail": detail,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def append_audit(
+    session: AsyncSession,
+    *,
+    kind: str,
+    actor: str,
+    at: datetime,
+    application_id: uuid.UUID | None = None,
+    detail: dict[str, Any] | None = None,
+    dedup_key: str | None = None,
+) -> None:
+    """Append one record in the caller's transaction; a repeated `dedup_key` (a retried activity) adds nothing."""
+    at = at.astimezone(UTC)
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    if dedup_key is not None:
+        seen = await session.scalar(select(AuditRecord.id).where(AuditRecord.dedup_key == dedup_key))
+        if seen is not None:
+            return
+    prev = await session.scalar(select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)) or GENESIS
+    # Round-trip through JSON so the hash is computed over exactly what JSONB stores.
+    clean_detail: dict[str, Any] = json.loads(json.dumps(detail or {}, default=str, ensure_ascii=False))
+    session.add(
+        AuditRecord(
+            at=at,
+            kind=kind,
+            actor=actor,
+            application_id=application_id,
+            detail=clean_detail,
+            dedup_key=dedup_key,
+            prev_hash=prev,
+            hash=record_hash(
+                prev_hash=prev,
+                at=at,
+                kind=kind,
+                actor=actor,
+                application_id=application_id,
+                detail=clean_detail,
+            ),
+        )
+    )
+    await session.flush()

@@ -1,0 +1,58 @@
+"""The FastAPI application: JSON API under /api/v1, pages at /, OpenAPI at /docs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from subsidy.api.deps import Resources
+from subsidy.api.errors import install_error_handlers
+from subsidy.api.routers import applications, health, identity, ledger, policies, tasks
+from subsidy.db.session import create_engine, session_factory
+from subsidy.forms import TEMPLATES_DIR
+from subsidy.service.settings import Settings, get_settings
+from subsidy.service.temporal import connect
+
+DESCRIPTION = """Subsidy workflow service for disability employment programs (包头市促进残疾人就业三年行动方案).
+Sign in with `POST /api/v1/auth/token`; money is a string with two decimals; dates are `YYYY-MM-DD`."""
+
+
+async def open_resources(settings: Settings) -> Resources:
+    if not settings.database_url or not settings.temporal_address:
+        raise RuntimeError("DATABASE_URL and TEMPORAL_ADDRESS must be set (or run `subsidy up`)")
+    engine = create_engine(settings.database_url)
+    temporal = await connect(settings.temporal_address, settings.temporal_namespace)
+    return Resources(settings, engine, session_factory(engine), temporal, settings.signing_key())
+
+
+def create_app(resources: Resources | None = None) -> FastAPI:
+    """With `resources`, the caller owns them (`subsidy up`, tests); without, the app opens its own."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if resources is not None:
+            app.state.resources = resources
+            yield
+            return
+        opened = await open_resources(get_settings())
+        app.state.resources = opened
+        try:
+            yield
+        finally:
+            await opened.engine.dispose()
+
+    app = FastAPI(title="残疾人就业补贴服务 Subsidy service", version="1", description=DESCRIPTION, lifespan=lifespan)
+    install_error_handlers(app)
+    for module in (health, identity, applications, tasks, ledger, policies):
+        app.include_router(module.router)
+    templates = Jinja2Templates(directory=TEMPLATES_DIR)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def home(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "home.html", {})
+
+    return app

@@ -1,0 +1,229 @@
+"""Starting procedures and talking to running ones: the API side of every workflow.
+
+The API validates the form, writes the application row, and starts the workflow under an id derived from
+the application id (never from personal data). Decisions and events go to the workflow as updates whose
+validators are the authority; their refusals come back here and are mapped to HTTP once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from subsidy.activities.audit import append_audit
+from subsidy.api.errors import Conflict, Forbidden, Invalid, ServiceError
+from subsidy.api.security import Identity
+from subsidy.db.models import Application, Person, PolicyVersionRow
+from subsidy.forms.rent_subsidy import RentCorrection, RentSubsidyForm
+from subsidy.policy.versions import version_from_json
+from subsidy.workflows.contracts import (
+    CONFLICT,
+    FORBIDDEN,
+    INVALID,
+    RENT_SUBSIDY_WORKFLOW,
+    Actor,
+    DecideInput,
+    DecideResult,
+    EventInput,
+    EventResult,
+    RentFactsMessage,
+    RentSubsidyInput,
+    workflow_id_for,
+)
+
+CHINA = timezone(timedelta(hours=8))
+# Application ids made from (user, Idempotency-Key) are the same on every retry, on every API instance.
+IDEMPOTENCY_NAMESPACE = uuid.UUID("6b0d3c52-8f0e-4d55-9a57-2f1f7c1e5a10")
+
+
+def china_today() -> date:
+    return datetime.now(CHINA).date()
+
+
+def actor_of(identity: Identity) -> Actor:
+    return Actor(username=identity.username, roles=list(identity.roles), county=identity.county)
+
+
+async def policy_in_force(session: AsyncSession, day: date) -> dict[str, Any] | None:
+    row = await session.scalar(
+        select(PolicyVersionRow)
+        .where(PolicyVersionRow.valid_from <= day)
+        .where((PolicyVersionRow.valid_to.is_(None)) | (PolicyVersionRow.valid_to >= day))
+        .order_by(PolicyVersionRow.valid_from.desc())
+        .limit(1)
+    )
+    return dict(row.parameters) if row is not None else None
+
+
+async def submit_rent_subsidy(
+    session: AsyncSession,
+    temporal: Client,
+    task_queue: str,
+    identity: Identity,
+    form: RentSubsidyForm,
+    idempotency_key: str | None,
+) -> tuple[Application, bool]:
+    """Returns the application and whether it was created now (False: the same key was seen before)."""
+    if idempotency_key is not None:
+        existing = await session.scalar(
+            select(Application).where(
+                Application.submitted_by == identity.username, Application.idempotency_key == idempotency_key
+            )
+        )
+        if existing is not None:
+            await session.commit()
+            await _start_if_missing(temporal, task_queue, existing)
+            return existing, False
+    application_id = (
+        uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{identity.username}\x00{idempotency_key}")
+        if idempotency_key is not None
+        else uuid.uuid4()
+    )
+    applicant = form.applicant
+    person_id = await session.scalar(
+        insert(Person)
+        .values(id=uuid.uuid4(), id_number=applicant.id_number, name=applicant.name)
+        .on_conflict_do_update(index_elements=[Person.id_number], set_={"id_number": applicant.id_number})
+        .returning(Person.id)
+    )
+    applied_on = china_today()
+    policy = await policy_in_force(session, applied_on)
+    inserted = await session.scalar(
+        insert(Application)
+        .values(
+            id=application_id,
+            program=form.program,
+            status="submitted",
+            county=form.applied_to_county,
+            policy_version=policy["code"] if policy else None,
+            submitted_by=identity.username,
+            idempotency_key=idempotency_key,
+            person_id=person_id,
+            workflow_id=workflow_id_for(str(application_id)),
+            form=form.model_dump(mode="json"),
+        )
+        .on_conflict_do_nothing()
+        .returning(Application.id)
+    )
+    if inserted is None:  # the same key raced in from a parallel request
+        await session.rollback()
+        return await submit_rent_subsidy(session, temporal, task_queue, identity, form, idempotency_key)
+    await append_audit(
+        session,
+        kind="submitted",
+        actor=identity.username,
+        at=datetime.now(UTC),
+        application_id=application_id,
+        detail={
+            "program": form.program,
+            "county": form.applied_to_county,
+            "policy_version": policy["code"] if policy else None,
+        },
+    )
+    await session.commit()
+    application = await session.get(Application, application_id)
+    assert application is not None
+    await _start_if_missing(temporal, task_queue, application, applied_on=applied_on, policy=policy)
+    return application, True
+
+
+async def _start_if_missing(
+    temporal: Client,
+    task_queue: str,
+    application: Application,
+    *,
+    applied_on: date | None = None,
+    policy: dict[str, Any] | None = None,
+) -> None:
+    """Start the workflow, or find it already started (a retry after a crash between the row and the start)."""
+    form = RentSubsidyForm.model_validate(application.form)
+    if applied_on is None:
+        applied_on = application.submitted_at.astimezone(CHINA).date()
+    if policy is None and application.policy_version is not None:
+        from subsidy.policy.versions import version_by_code, version_to_json
+
+        policy = version_to_json(version_by_code(application.policy_version))
+    try:
+        await temporal.start_workflow(
+            RENT_SUBSIDY_WORKFLOW,
+            RentSubsidyInput(
+                application_id=str(application.id),
+                program=application.program,
+                submitted_by=application.submitted_by,
+                applied_on=applied_on,
+                county=application.county,
+                person_id=str(application.person_id),
+                facts=form.facts(),
+                policy=policy,
+            ),
+            id=application.workflow_id,
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        )
+    except WorkflowAlreadyStartedError:
+        pass
+
+
+def corrected_facts(application: Application, correction: RentCorrection) -> RentFactsMessage:
+    """Merge a correction into the stored form and validate the whole again: a correction is a new form."""
+    form = dict(application.form)
+    if correction.hukou_county is not None:
+        form["applicant"] = {**form["applicant"], "hukou_county": correction.hukou_county}
+    if correction.business is not None:
+        form["business"] = correction.business.model_dump(mode="json")
+    if correction.lease is not None:
+        form["lease"] = correction.lease.model_dump(mode="json")
+    return RentSubsidyForm.model_validate(form).facts()
+
+
+async def send_decision(temporal: Client, workflow_id: str, request: DecideInput) -> DecideResult:
+    handle = temporal.get_workflow_handle(workflow_id)
+    try:
+        result: DecideResult = await handle.execute_update("decide", request, result_type=DecideResult)
+    except (WorkflowUpdateFailedError, RPCError) as error:
+        raise refusal(error) from None
+    return result
+
+
+async def send_event(temporal: Client, workflow_id: str, request: EventInput) -> EventResult:
+    handle = temporal.get_workflow_handle(workflow_id)
+    try:
+        result: EventResult = await handle.execute_update("event", request, result_type=EventResult)
+    except (WorkflowUpdateFailedError, RPCError) as error:
+        raise refusal(error) from None
+    return result
+
+
+def refusal(error: Exception) -> ServiceError:
+    """The workflow's refusal in HTTP terms: role/county/duties → 403, state → 409, input → 422."""
+    if isinstance(error, RPCError):
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return Conflict("this procedure has ended; nothing more can be decided")
+        raise error
+    cause = error.cause
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.cause
+    if not isinstance(cause, ApplicationError):
+        raise error
+    if cause.type == FORBIDDEN:
+        return Forbidden(cause.message)
+    if cause.type == INVALID:
+        field, _, message = cause.message.partition(": ")
+        return Invalid(field, message) if message and " " not in field else Invalid("", cause.message)
+    if cause.type == CONFLICT:
+        return Conflict(cause.message)
+    raise error
+
+
+def current_version_of(policy: dict[str, Any] | None) -> str | None:
+    return version_from_json(policy).code if policy else None

@@ -1,0 +1,145 @@
+"""Response and request bodies of the JSON API (API.md). Money is a string with two decimals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from subsidy.forms.rent_subsidy import RentCorrection
+
+MoneyOut = Annotated[Decimal, PlainSerializer(lambda v: f"{v:.2f}", return_type=str, when_used="always")]
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    temporal: str
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+class Me(BaseModel):
+    username: str
+    roles: list[str]
+    county: str | None
+
+
+class Eligibility(BaseModel):
+    eligible: bool
+    reasons: list[str]
+
+
+class DecisionOut(BaseModel):
+    step: str
+    decision: str
+    by: str
+    at: datetime
+    reason: str | None
+
+
+class ScheduleRow(BaseModel):
+    period: str
+    start: date
+    end: date
+    amount: MoneyOut
+    city_share: MoneyOut
+    county_share: MoneyOut
+    status: str
+
+
+class Totals(BaseModel):
+    paid: MoneyOut
+    city: MoneyOut
+    county: MoneyOut
+    planned: MoneyOut
+    cancelled: MoneyOut
+
+
+class ApplicationOut(BaseModel):
+    id: str
+    program: str
+    status: str
+    county: str
+    policy_version: str | None
+    submitted_at: datetime
+    submitted_by: str
+    applicant: dict[str, str] = Field(description="name and masked ID number of the person concerned")
+    eligibility: Eligibility | None
+    decisions: list[DecisionOut]
+    schedule: list[ScheduleRow]
+    totals: Totals
+
+
+class ApplicationSummary(BaseModel):
+    id: str
+    program: str
+    status: str
+    county: str
+    policy_version: str | None
+    submitted_at: datetime
+    submitted_by: str
+    applicant: dict[str, str]
+
+
+class EventIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["withdrawn", "business_closed", "lease_ended", "corrected"]
+    date: dt.date | None = None
+    note: Annotated[str, Field(max_length=2000)] | None = None
+    corrected: RentCorrection | None = None
+
+
+class TaskOut(BaseModel):
+    id: str
+    application_id: str
+    program: str
+    step: str
+    role: str
+    county: str | None
+    status: str
+    overdue: bool
+    claimed_by: str | None
+    created_at: datetime
+    due_at: datetime | None
+    summary: str
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "reject", "return"]
+    reason: Annotated[str, Field(max_length=2000)] | None = None
+    values: dict[str, Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=dict, description='what the official verified, e.g. {"monthly_rent": "1200.00"}'
+    )
+
+
+class DecisionOutcome(BaseModel):
+    task: TaskOut
+    application: ApplicationOut
+
+
+class LedgerRow(BaseModel):
+    application_id: str
+    period: str
+    funder: str
+    county: str
+    program: str
+    amount: MoneyOut
+    posted_at: datetime
+
+
+class PolicyOut(BaseModel):
+    code: str
+    jurisdiction: str
+    valid_from: date
+    valid_to: date | None
+    parameters: dict[str, Any]

@@ -1,0 +1,322 @@
+"""Policy versions: every number of the rules, with the window in which it is in force.
+
+A workflow pins the version in force on the application date and keeps it to the end, so a version is
+plain data that travels as JSON (`version_to_json` / `version_from_json`) into workflow histories, the
+database and the audit trail, and comes back identical.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from subsidy.policy.counties import BAOTOU_CITY_CODE, BAOTOU_COUNTIES
+from subsidy.policy.money import to_money
+
+__all__ = [
+    "BAOTOU_2023",
+    "BAOTOU_2025",
+    "POLICY_VERSIONS",
+    "PlacementParams",
+    "PolicyVersion",
+    "RentSubsidyParams",
+    "TrainingParams",
+    "version_by_code",
+    "version_from_json",
+    "version_in_force",
+    "version_to_json",
+]
+
+_PLAN = "包府办发〔2023〕43号"
+_SEED_003 = "003_6ec9e7e32de9443d.txt"
+
+
+def _require_fraction(value: Decimal, name: str) -> None:
+    if not isinstance(value, Decimal) or not value.is_finite() or not Decimal(0) <= value <= Decimal(1):
+        raise ValueError(f"{name} must be a Decimal between 0 and 1")
+
+
+def _require_not_negative(**values: int) -> None:
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be a non-negative integer")
+
+
+@dataclass(frozen=True)
+class RentSubsidyParams:
+    """Program R, start-up premises rent subsidy (自主创业场地租金补贴)."""
+
+    monthly_cap: Decimal = Decimal("1000.00")
+    max_months: int = 36
+    min_operating_months: int = 12
+    apply_within_years: int = 3
+    excluded_business_types: tuple[str, ...] = ("blind_massage",)
+    city_share: Decimal = Decimal("0.5")
+    # Interpretation (POLICY.md): a month the lease covers only in part is paid by days.
+    pro_rata_partial_months: bool = True
+    review_due_working_days: int = 10
+    clause: str = f"{_PLAN} (九) 2"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "monthly_cap", to_money(self.monthly_cap))
+        # A list passed in would stay mutable through the caller's reference to it.
+        object.__setattr__(self, "excluded_business_types", tuple(self.excluded_business_types))
+        _require_fraction(self.city_share, "rent city_share")
+        _require_not_negative(
+            max_months=self.max_months,
+            min_operating_months=self.min_operating_months,
+            apply_within_years=self.apply_within_years,
+            review_due_working_days=self.review_due_working_days,
+        )
+
+
+@dataclass(frozen=True)
+class PlacementParams:
+    """Program P, public-welfare post placement (公益性岗位)."""
+
+    # Interpretation (POLICY.md): counts the first placement; a third needs a two-official city override.
+    max_placements: int = 2
+    subsidy_years: int = 3
+    retirement_extension_within_years: int = 5
+    # Interpretation (POLICY.md): the plan names publicity (公示) but not its length.
+    publicity_working_days: int = 5
+    # The plan leaves the amounts to the HR bureaux' rules for hardship public-welfare posts, so the
+    # seeds give none: a deployment fills these per county code.
+    monthly_post_subsidy_by_county: dict[str, Decimal] = field(default_factory=dict)
+    monthly_social_insurance_subsidy_by_county: dict[str, Decimal] = field(default_factory=dict)
+    clause: str = f"{_PLAN} (一) 2"
+
+    def __post_init__(self) -> None:
+        for name in ("monthly_post_subsidy_by_county", "monthly_social_insurance_subsidy_by_county"):
+            amounts: dict[str, Decimal] = getattr(self, name)
+            # A private copy, so that a caller's later change to its dict cannot alter a pinned version.
+            object.__setattr__(self, name, {county: to_money(amount) for county, amount in amounts.items()})
+        _require_not_negative(
+            max_placements=self.max_placements,
+            subsidy_years=self.subsidy_years,
+            retirement_extension_within_years=self.retirement_extension_within_years,
+            publicity_working_days=self.publicity_working_days,
+        )
+
+
+@dataclass(frozen=True)
+class TrainingParams:
+    """Program T, vocational skills training subsidy (职业技能培训补贴).
+
+    Rural practical-skills training, (六) 3, uses the same numbers.
+    """
+
+    # "On average" per person per session: POLICY.md reads it as a cap per completing trainee.
+    per_person_cap: Decimal = Decimal("1500.00")
+    min_days: int = 5
+    min_class_hours: int = 40
+    max_trainings_per_year: int = 3
+    same_course_level_window_months: int = 12
+    city_share: Decimal = Decimal("0.5")
+    completion_report_deadline_days: int = 90
+    clause: str = f"{_PLAN} (十) 2"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "per_person_cap", to_money(self.per_person_cap))
+        _require_fraction(self.city_share, "training city_share")
+        _require_not_negative(
+            min_days=self.min_days,
+            min_class_hours=self.min_class_hours,
+            max_trainings_per_year=self.max_trainings_per_year,
+            same_course_level_window_months=self.same_course_level_window_months,
+            completion_report_deadline_days=self.completion_report_deadline_days,
+        )
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    code: str
+    jurisdiction: str
+    title: str
+    description: str
+    valid_from: date
+    valid_to: date | None  # inclusive; None means no end date
+    source: str
+    counties: dict[str, str]
+    rent: RentSubsidyParams
+    placement: PlacementParams
+    training: TrainingParams
+
+    def __post_init__(self) -> None:
+        if not self.code:
+            raise ValueError("a policy version needs a code")
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValueError("a policy version cannot end before it starts")
+        object.__setattr__(self, "counties", dict(self.counties))
+
+    def in_force_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+BAOTOU_2023 = PolicyVersion(
+    code="baotou-2023",
+    jurisdiction=BAOTOU_CITY_CODE,
+    title="包头市促进残疾人就业实施方案（包府办发〔2023〕43号）",
+    description=(
+        "Baotou City plan to promote employment of persons with disabilities, published 2023-03-23, "
+        "in force 30 days after publication until 2024-12-31, as the plan itself states."
+    ),
+    valid_from=date(2023, 4, 22),
+    valid_to=date(2024, 12, 31),
+    source=_SEED_003,
+    counties=BAOTOU_COUNTIES,
+    rent=RentSubsidyParams(),
+    placement=PlacementParams(),
+    training=TrainingParams(),
+)
+
+BAOTOU_2025 = PolicyVersion(
+    code="baotou-2025",
+    jurisdiction=BAOTOU_CITY_CODE,
+    title="包头市促进残疾人就业实施方案（包府办发〔2023〕43号，延续适用）",
+    description=(
+        "ASSUMPTION: the 2023 plan expired on 2024-12-31; this version assumes its rules and amounts "
+        "continue unchanged from 2025-01-01 until a new plan replaces them. A deployment should load "
+        "the plan actually in force."
+    ),
+    valid_from=date(2025, 1, 1),
+    valid_to=None,
+    source=_SEED_003,
+    counties=BAOTOU_COUNTIES,
+    rent=RentSubsidyParams(),
+    placement=PlacementParams(),
+    training=TrainingParams(),
+)
+
+POLICY_VERSIONS: tuple[PolicyVersion, ...] = (BAOTOU_2023, BAOTOU_2025)
+
+
+def version_in_force(day: date, versions: Sequence[PolicyVersion] = POLICY_VERSIONS) -> PolicyVersion | None:
+    """The version that governs an application made on `day`, or None (refuse with `outside_policy_window`).
+
+    Should windows overlap, the version that took effect last wins: a new plan replaces the old one
+    from its own start date.
+    """
+    in_force = [version for version in versions if version.in_force_on(day)]
+    if not in_force:
+        return None
+    return max(in_force, key=lambda version: version.valid_from)
+
+
+def version_by_code(code: str, versions: Sequence[PolicyVersion] = POLICY_VERSIONS) -> PolicyVersion:
+    for version in versions:
+        if version.code == code:
+            return version
+    raise KeyError(code)
+
+
+def version_to_json(v: PolicyVersion) -> dict[str, Any]:
+    """JSON-ready data: Decimals as strings ("1000.00"), dates in ISO form, tuples as lists."""
+    result = _to_json(v)
+    assert isinstance(result, dict)
+    return result
+
+
+def version_from_json(data: Mapping[str, Any]) -> PolicyVersion:
+    """The inverse of `version_to_json`; strict, so that a mistyped stored version fails loudly.
+
+    Unknown keys are refused (a misspelt parameter would otherwise silently take its default); a missing
+    parameter that has a default takes it, so versions stored before a parameter existed still load.
+    """
+    version = _from_json(data, PolicyVersion, "version")
+    assert isinstance(version, PolicyVersion)
+    return version
+
+
+def _to_json(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_to_json(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _to_json(item) for key, item in value.items()}
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _from_json(value: Any, kind: Any, where: str) -> Any:
+    origin = typing.get_origin(kind)
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+        return _dataclass_from_json(value, kind, where)
+    if origin is types.UnionType or origin is typing.Union:
+        options = typing.get_args(kind)
+        if value is None and type(None) in options:
+            return None
+        (non_null,) = [option for option in options if option is not type(None)]
+        return _from_json(value, non_null, where)
+    if origin is tuple:
+        item_kind = typing.get_args(kind)[0]
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"{where}: expected a list")
+        return tuple(_from_json(item, item_kind, f"{where}[{index}]") for index, item in enumerate(value))
+    if origin is dict:
+        _, item_kind = typing.get_args(kind)
+        if not isinstance(value, Mapping):
+            raise ValueError(f"{where}: expected an object")
+        return {str(key): _from_json(item, item_kind, f"{where}.{key}") for key, item in value.items()}
+    if kind is Decimal:
+        # A float would already have lost the exact value, so only text and integers are accepted.
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ValueError(f"{where}: expected a decimal number as text")
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise ValueError(f"{where}: not a decimal number") from None
+        if not number.is_finite():
+            raise ValueError(f"{where}: not a finite number")
+        return number
+    if kind is date:
+        if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+            raise ValueError(f"{where}: expected a date as YYYY-MM-DD")
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{where}: not a valid date") from None
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{where}: expected true or false")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{where}: expected an integer")
+        return value
+    if kind is str:
+        if not isinstance(value, str):
+            raise ValueError(f"{where}: expected text")
+        return value
+    raise TypeError(f"{where}: no JSON conversion for {kind!r}")
+
+
+def _dataclass_from_json(value: Any, kind: type[Any], where: str) -> Any:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{where}: expected an object")
+    hints = typing.get_type_hints(kind)
+    known = {f.name: f for f in dataclasses.fields(kind)}
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {unknown}")
+    arguments: dict[str, Any] = {}
+    for name, spec in known.items():
+        if name in value:
+            arguments[name] = _from_json(value[name], hints[name], f"{where}.{name}")
+        elif spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+            raise ValueError(f"{where}: missing key {name!r}")
+    return kind(**arguments)

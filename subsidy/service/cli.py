@@ -1,0 +1,193 @@
+"""The `subsidy` command: `up` runs everything embedded; `worker`, `api`, `migrate` in production."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import uvicorn
+
+from subsidy.service.settings import Settings, get_settings
+
+log = logging.getLogger("subsidy")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: `subsidy up` stops the whole tree in its own order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def _migrate_and_seed(database_url: str, *, demo_accounts: bool) -> None:
+    from subsidy.db.migrate import upgrade
+    from subsidy.db.session import create_engine, session_factory
+    from subsidy.service.seed import seed_demo_accounts, seed_policies
+
+    await asyncio.to_thread(upgrade, database_url)
+    engine = create_engine(database_url, pool_size=2)
+    try:
+        sessions = session_factory(engine)
+        await seed_policies(sessions)
+        if demo_accounts:
+            await seed_demo_accounts(sessions)
+    finally:
+        await engine.dispose()
+
+
+def _banner(host: str, port: int, temporal_ui: str | None, demo: bool) -> str:
+    from subsidy.service.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+    shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    base = f"http://{shown_host}:{port}"
+    lines = [
+        "subsidy is running — press Ctrl-C to stop",
+        f"  pages        {base}/",
+        f"  API docs     {base}/docs",
+        f"  health       {base}/healthz",
+    ]
+    if temporal_ui:
+        lines.append(f"  Temporal UI  {temporal_ui}")
+    if demo:
+        lines.append(f"  demo accounts (password '{DEMO_PASSWORD}'):")
+        for account in DEMO_ACCOUNTS:
+            scope = f" {account.county}" if account.county else ""
+            lines.append(f"    {account.username:<14} {', '.join(account.roles)}{scope}")
+    return "\n".join(lines)
+
+
+async def up(host: str, port: int, home: Path) -> int:
+    from subsidy.api.app import create_app
+    from subsidy.api.deps import Resources
+    from subsidy.db.session import create_engine, session_factory
+    from subsidy.service.embedded import EmbeddedPostgres, PortInUse, require_free_port, start_temporal
+    from subsidy.service.temporal import build_worker, connect
+
+    os.environ.setdefault("SUBSIDY_HOME", str(home))
+    settings = Settings(SUBSIDY_HOME=home, SUBSIDY_EMBEDDED=True)  # type: ignore[call-arg]
+    external = bool(settings.database_url and settings.temporal_address)
+    try:
+        require_free_port(host, port, "the API and pages, --port")
+        if not external:
+            require_free_port("127.0.0.1", settings.temporal_port, "Temporal, SUBSIDY_TEMPORAL_PORT")
+            require_free_port("127.0.0.1", settings.temporal_ui_port, "Temporal UI, SUBSIDY_TEMPORAL_UI_PORT")
+    except PortInUse as error:
+        print(f"subsidy up: {error}", file=sys.stderr)
+        return 2
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    postgres: EmbeddedPostgres | None = None
+    temporal_env = None
+    engine = None
+    try:
+        if external:
+            assert settings.database_url and settings.temporal_address
+            database_url = settings.database_url
+            client = await connect(settings.temporal_address, settings.temporal_namespace)
+            temporal_ui = None
+        else:
+            home.mkdir(parents=True, exist_ok=True)
+            postgres = await EmbeddedPostgres.start(home.resolve() / "postgres")
+            database_url = postgres.url
+            temporal_env = await start_temporal(
+                home.resolve(),
+                host="127.0.0.1",
+                port=settings.temporal_port,
+                ui_port=settings.temporal_ui_port,
+            )
+            client = temporal_env.client
+            temporal_ui = f"http://localhost:{settings.temporal_ui_port}"
+        await _migrate_and_seed(database_url, demo_accounts=not external)
+        engine = create_engine(database_url)
+        sessions = session_factory(engine)
+        resources = Resources(settings, engine, sessions, client, settings.signing_key())
+        server = _Server(uvicorn.Config(create_app(resources), host=host, port=port, log_level="warning"))
+        async with build_worker(client, settings.task_queue, sessions):
+            serving = asyncio.create_task(server.serve())
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.sleep(0.5)
+            if not serving.done():
+                print(_banner(host, port, temporal_ui, demo=not external), flush=True)
+            await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            server.should_exit = True
+            await serving
+            stopping.cancel()
+        print("subsidy: stopped", flush=True)
+        return 0
+    finally:
+        if engine is not None:
+            await engine.dispose()
+        if temporal_env is not None:
+            await temporal_env.shutdown()
+        if postgres is not None:
+            await postgres.stop()
+
+
+async def worker() -> int:
+    from subsidy.db.session import create_engine, session_factory
+    from subsidy.service.temporal import build_worker, connect
+
+    settings = get_settings()
+    if not settings.database_url or not settings.temporal_address:
+        print("subsidy worker: set DATABASE_URL and TEMPORAL_ADDRESS", file=sys.stderr)
+        return 2
+    engine = create_engine(settings.database_url)
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    running = build_worker(client, settings.task_queue, session_factory(engine))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(running.shutdown()))
+    try:
+        await running.run()
+    finally:
+        await engine.dispose()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="subsidy", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_up = commands.add_parser("up", help="run everything embedded: Postgres, Temporal, worker, API and pages")
+    run_up.add_argument("--host", default="127.0.0.1")
+    run_up.add_argument("--port", type=int, default=8000)
+    run_up.add_argument("--home", type=Path, default=None, help="data folder (default $SUBSIDY_HOME or ./var)")
+    commands.add_parser("worker", help="run the Temporal worker (DATABASE_URL, TEMPORAL_ADDRESS)")
+    run_api = commands.add_parser("api", help="run the HTTP API and pages (DATABASE_URL, TEMPORAL_ADDRESS)")
+    run_api.add_argument("--host", default="0.0.0.0")
+    run_api.add_argument("--port", type=int, default=8000)
+    commands.add_parser("migrate", help="apply database migrations and seed the policy versions (DATABASE_URL)")
+    commands.add_parser("seed-demo", help="create the demo accounts of API.md (password 'demo'): never in production")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("temporalio").setLevel(logging.WARNING)
+
+    if args.command == "up":
+        home = args.home or Path(os.environ.get("SUBSIDY_HOME", "var"))
+        return asyncio.run(up(args.host, args.port, home))
+    if args.command == "worker":
+        return asyncio.run(worker())
+    settings = get_settings()
+    if args.command == "api":
+        uvicorn.run("subsidy.api.app:create_app", factory=True, host=args.host, port=args.port)
+        return 0
+    if not settings.database_url:
+        print(f"subsidy {args.command}: set DATABASE_URL", file=sys.stderr)
+        return 2
+    asyncio.run(_migrate_and_seed(settings.database_url, demo_accounts=args.command == "seed-demo"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

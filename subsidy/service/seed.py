@@ -1,0 +1,73 @@
+"""Seed data: the policy versions of POLICY.md (always) and the demo accounts of API.md (embedded mode only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from subsidy.api.security import hash_password
+from subsidy.db.models import PolicyVersionRow, User
+from subsidy.policy.versions import POLICY_VERSIONS, version_to_json
+
+DEMO_PASSWORD = "demo"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    county: str | None = None
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("applicant-a", "申请人甲", ("applicant",)),
+    DemoAccount("applicant-b", "申请人乙", ("applicant",)),
+    DemoAccount("employer-a", "用人单位甲", ("employer",)),
+    DemoAccount("provider-a", "培训机构甲", ("provider",)),
+    DemoAccount("agency-a", "劳务派遣机构甲", ("agency",)),
+    DemoAccount("dpf-150203-a", "昆都仑区残联 审核员甲", ("county_dpf",), "150203"),
+    DemoAccount("dpf-150203-b", "昆都仑区残联 审核员乙", ("county_dpf",), "150203"),
+    DemoAccount("dpf-150204-a", "青山区残联 审核员甲", ("county_dpf",), "150204"),
+    DemoAccount("hr-150203-a", "昆都仑区人社局 审核员甲", ("county_hr",), "150203"),
+    DemoAccount("city-a", "市残联 审核员甲", ("city_dpf",)),
+    DemoAccount("city-b", "市残联 审核员乙", ("city_dpf",)),
+    DemoAccount("region-a", "自治区人社厅 备案员", ("region_hr",)),
+    DemoAccount("auditor-a", "审计人员甲", ("auditor",)),
+)
+
+
+async def seed_policies(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Insert the shipped versions; a version already in the database is left as it is (it may be pinned)."""
+    async with sessions.begin() as session:
+        for version in POLICY_VERSIONS:
+            await session.execute(
+                insert(PolicyVersionRow)
+                .values(
+                    code=version.code,
+                    jurisdiction=version.jurisdiction,
+                    valid_from=version.valid_from,
+                    valid_to=version.valid_to,
+                    parameters=version_to_json(version),
+                )
+                .on_conflict_do_nothing()
+            )
+
+
+async def seed_demo_accounts(sessions: async_sessionmaker[AsyncSession]) -> None:
+    password_hash = hash_password(DEMO_PASSWORD)
+    async with sessions.begin() as session:
+        for account in DEMO_ACCOUNTS:
+            await session.execute(
+                insert(User)
+                .values(
+                    username=account.username,
+                    display_name=account.display_name,
+                    password_hash=password_hash,
+                    roles=list(account.roles),
+                    county=account.county,
+                )
+                .on_conflict_do_nothing(index_elements=[User.username])
+            )

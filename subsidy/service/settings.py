@@ -1,0 +1,58 @@
+"""One settings object for the whole service, read from the environment (pydantic-settings).
+
+When `DATABASE_URL` and `TEMPORAL_ADDRESS` are unset, `subsidy up` starts embedded PostgreSQL and the
+Temporal dev server under `SUBSIDY_HOME` (default `./var`) and fills them in itself.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TASK_QUEUE = "subsidy"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    temporal_address: str | None = Field(default=None, alias="TEMPORAL_ADDRESS")
+    temporal_namespace: str = Field(default="default", alias="TEMPORAL_NAMESPACE")
+    task_queue: str = Field(default=TASK_QUEUE, alias="SUBSIDY_TASK_QUEUE")
+    home: Path = Field(default=Path("var"), alias="SUBSIDY_HOME")
+    # Signing key of the bearer tokens. Embedded mode makes one and keeps it in the home folder;
+    # production must set it, and a known-weak value is refused.
+    jwt_secret: SecretStr | None = Field(default=None, alias="SUBSIDY_JWT_SECRET")
+    jwt_minutes: int = Field(default=480, alias="SUBSIDY_JWT_MINUTES")
+    embedded: bool = Field(default=False, alias="SUBSIDY_EMBEDDED")
+    temporal_port: int = Field(default=7233, alias="SUBSIDY_TEMPORAL_PORT")
+    temporal_ui_port: int = Field(default=8233, alias="SUBSIDY_TEMPORAL_UI_PORT")
+    # The zone in which a subsidy month ends and a working day begins.
+    timezone: str = Field(default="Asia/Shanghai", alias="SUBSIDY_TIMEZONE")
+
+    @model_validator(mode="after")
+    def _refuse_weak_secret(self) -> Settings:
+        if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value()) < 32:
+            raise ValueError("SUBSIDY_JWT_SECRET must be at least 32 characters")
+        return self
+
+    def signing_key(self) -> str:
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        if not self.embedded:
+            raise RuntimeError("SUBSIDY_JWT_SECRET is not set: production refuses to invent a signing key")
+        key_file = self.home / "jwt-secret"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,29 @@
+"""The Temporal client and worker of the service: one data converter, one task queue, every workflow."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from subsidy.activities.procedure import ProcedureActivities
+from subsidy.workflows.rent_subsidy import RentSubsidyWorkflow
+
+WORKFLOWS = [RentSubsidyWorkflow]
+# pydantic carries Decimal, date and datetime exactly (Decimal as a string, never a float).
+DATA_CONVERTER = pydantic_data_converter
+
+
+async def connect(address: str, namespace: str = "default") -> Client:
+    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER)
+
+
+def build_worker(client: Client, task_queue: str, sessions: async_sessionmaker[AsyncSession]) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=ProcedureActivities(sessions).all(),
+        max_concurrent_activities=50,
+    )
