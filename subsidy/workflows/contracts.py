@@ -6,6 +6,7 @@ the workflow sees the facts the rules need and surrogate ids; names and ID numbe
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -111,7 +112,7 @@ class DecideResult:
 class EventInput:
     type: str  # withdrawn | business_closed | lease_ended | corrected
     actor: Actor
-    date: date | None = None
+    date: dt.date | None = None
     corrected: RentFactsMessage | None = None
     note: str | None = None
 

@@ -1,0 +1,71 @@
+"""Test data: valid identifiers made on demand, and dates relative to today (China time)."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from datetime import date, datetime, timedelta, timezone
+
+from subsidy.policy.identifiers import resident_id_check_character
+from subsidy.policy.rent import add_months
+
+CHINA = timezone(timedelta(hours=8))
+_serial = itertools.count(random.randrange(1, 500))
+
+
+def china_today() -> date:
+    return datetime.now(CHINA).date()
+
+
+def new_resident_id(region: str = "150203", born: date = date(1988, 6, 1)) -> str:
+    """A valid, unique resident ID: each test person is a different person."""
+    serial = next(_serial) % 1000
+    first17 = f"{region}{born:%Y%m%d}{serial:03d}"
+    return first17 + resident_id_check_character(first17)
+
+
+def with_bad_checksum(id_number: str) -> str:
+    wrong = "0" if id_number[-1] != "0" else "1"
+    return id_number[:-1] + wrong
+
+
+def months_ago(months: int, days: int = 0) -> date:
+    return add_months(china_today(), -months) - timedelta(days=days)
+
+
+def rent_form(
+    *,
+    id_number: str | None = None,
+    monthly_rent: str = "1200.00",
+    license_date: date | None = None,
+    started_on: date | None = None,
+    lease_start: date | None = None,
+    lease_end: date | None = None,
+    hukou_county: str = "150203",
+    business_type: str = "general",
+) -> dict[str, object]:
+    id_number = id_number or new_resident_id()
+    license_date = license_date or months_ago(13)
+    return {
+        "program": "rent_subsidy",
+        "applicant": {
+            "name": "张三",
+            "id_number": id_number,
+            "disability_cert_number": id_number + "42",
+            "hukou_county": hukou_county,
+            "phone": "13800000000",
+        },
+        "business": {
+            "name": "小店",
+            "credit_code": "91150203MA0N12345B",
+            "license_date": license_date.isoformat(),
+            "business_type": business_type,
+            "started_on": (started_on or license_date).isoformat(),
+        },
+        "lease": {
+            "monthly_rent": monthly_rent,
+            "start_date": (lease_start or license_date).isoformat(),
+            "end_date": (lease_end or add_months(license_date, 48)).isoformat(),
+        },
+        "bank_account": "6222020000000000000",
+    }
