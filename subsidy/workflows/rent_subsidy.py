@@ -20,6 +20,7 @@ lease_ended, corrected). Query: `view`.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -117,7 +118,9 @@ class RentSubsidyWorkflow:
         self._version: PolicyVersion | None = None
         self._state = RentSubsidyState(status="submitted")
         self._open_tasks: dict[str, OpenTaskInput] = {}
-        self._deciding = False
+        # One step at a time: a message handler never interleaves with a step of the run (or another handler),
+        # so a withdrawal cannot slip between the eligibility record and the task it opens.
+        self._lock = asyncio.Lock()
         self._decided: DecideInput | None = None
         self._stopped: str | None = None
         self._corrected: RentFactsMessage | None = None
@@ -131,7 +134,9 @@ class RentSubsidyWorkflow:
         if input.state is not None:
             self._state = input.state
         else:
-            if not await self._check_eligibility(input.facts):
+            async with self._lock:
+                eligible = await self._check_eligibility(input.facts)
+            if not eligible:
                 return await self._finish()
             await self._review()
         if self._state.status == "active" and self._stopped is None:
@@ -171,19 +176,24 @@ class RentSubsidyWorkflow:
             today = workflow.now().astimezone(CHINA).date()
             due_at = end_of_day(due_date(today, self._version.rent.review_due_working_days))
             review = self._task_input(REVIEW_STEP, "county_dpf", self._input.county, due_at)
-            review_id = await self._open_task(review)
+            async with self._lock:
+                if self._stopped is not None:
+                    return
+                review_id = await self._open_task(review)
             remaining = due_at - workflow.now()
             try:
                 await workflow.wait_condition(self._review_settled, timeout=max(remaining, timedelta(0)))
             except TimeoutError:
-                escalation = self._task_input(ESCALATION_STEP, "city_dpf", None, None)
-                escalation_id: str = await workflow.execute_activity(
-                    ESCALATE_OVERDUE_TASK,
-                    OverdueInput(self._input.application_id, review_id, escalation),
-                    result_type=str,
-                    **DB_ACTIVITY,  # type: ignore[arg-type]
-                )
-                self._open_tasks[escalation_id] = escalation
+                async with self._lock:
+                    if not self._review_settled():
+                        escalation = self._task_input(ESCALATION_STEP, "city_dpf", None, None)
+                        escalation_id: str = await workflow.execute_activity(
+                            ESCALATE_OVERDUE_TASK,
+                            OverdueInput(self._input.application_id, review_id, escalation),
+                            result_type=str,
+                            **DB_ACTIVITY,  # type: ignore[arg-type]
+                        )
+                        self._open_tasks[escalation_id] = escalation
                 await workflow.wait_condition(self._review_settled)
             self._open_tasks.clear()
             if self._stopped is not None or self._decided is None:
@@ -198,11 +208,15 @@ class RentSubsidyWorkflow:
             assert corrected is not None
             self._input.facts = corrected
             self._state.review_round += 1
-            if not await self._check_eligibility(corrected):
+            async with self._lock:
+                if self._stopped is not None:
+                    return
+                eligible = await self._check_eligibility(corrected)
+            if not eligible:
                 return
 
     def _review_settled(self) -> bool:
-        return (self._decided is not None and not self._deciding) or self._stopped is not None
+        return self._decided is not None or self._stopped is not None
 
     def _task_input(self, step: str, role: str, county: str | None, due_at: datetime | None) -> OpenTaskInput:
         assert self._input is not None
@@ -248,26 +262,35 @@ class RentSubsidyWorkflow:
                     )
                 except TimeoutError:
                     pass
-            if self._stopped is not None:
-                return
-            await workflow.execute_activity(
-                POST_PAYMENT,
-                PaymentInput(
-                    application_id=self._input.application_id,
-                    program=self._input.program,
-                    county=self._input.county,
-                    period=month.period,
-                    amount=month.amount,
-                    city_share=month.city_share,
-                    county_share=month.county_share,
-                ),
-                result_type=PaymentResult,
-                **DB_ACTIVITY,  # type: ignore[arg-type]
-            )
-            month.status = "paid"
+            async with self._lock:
+                if self._stopped is not None:
+                    return
+                await self._post_payment(month)
             paid_this_run += 1
         if self._stopped is None:
-            await self._change_status(StatusChange(self._input.application_id, "completed", "system", "completed"))
+            async with self._lock:
+                if self._stopped is None:
+                    await self._change_status(
+                        StatusChange(self._input.application_id, "completed", "system", "completed")
+                    )
+
+    async def _post_payment(self, month: ScheduleMonth) -> None:
+        assert self._input is not None
+        await workflow.execute_activity(
+            POST_PAYMENT,
+            PaymentInput(
+                application_id=self._input.application_id,
+                program=self._input.program,
+                county=self._input.county,
+                period=month.period,
+                amount=month.amount,
+                city_share=month.city_share,
+                county_share=month.county_share,
+            ),
+            result_type=PaymentResult,
+            **DB_ACTIVITY,  # type: ignore[arg-type]
+        )
+        month.status = "paid"
 
     async def _change_status(self, change: StatusChange) -> None:
         await workflow.execute_activity(CHANGE_STATUS, change, **DB_ACTIVITY)  # type: ignore[arg-type]
@@ -278,11 +301,11 @@ class RentSubsidyWorkflow:
     @workflow.update
     async def decide(self, request: DecideInput) -> DecideResult:
         assert self._input is not None and self._version is not None
-        if self._deciding or request.task_id not in self._open_tasks:
-            raise ApplicationError("the task was decided a moment ago", type=CONFLICT, non_retryable=True)
-        self._deciding = True
-        try:
-            task = self._open_tasks[request.task_id]
+        async with self._lock:
+            # The validator ran before the lock: another decision or a withdrawal may have come first.
+            task = self._open_tasks.get(request.task_id)
+            if task is None or self._decided is not None or self._stopped is not None:
+                raise ApplicationError("the task was settled a moment ago", type=CONFLICT, non_retryable=True)
             now = workflow.now()
             schedule: list[ScheduleMonth] = []
             if request.decision == "approve":
@@ -320,14 +343,12 @@ class RentSubsidyWorkflow:
             self._state.status = new_status
             self._decided = request
             return DecideResult(request.task_id, request.decision, new_status)
-        finally:
-            self._deciding = False
 
     @decide.validator
     def _validate_decision(self, request: DecideInput) -> None:
         assert self._input is not None
         task = self._open_tasks.get(request.task_id)
-        if task is None or self._deciding or self._decided is not None:
+        if task is None or self._decided is not None or self._stopped is not None:
             raise ApplicationError("the task is not open", type=CONFLICT)
         _require_role(request.actor, task.role, task.county)
         if request.actor.username == self._input.submitted_by:
@@ -356,36 +377,39 @@ class RentSubsidyWorkflow:
     @workflow.update
     async def event(self, request: EventInput) -> EventResult:
         assert self._input is not None
-        if request.type == "corrected":
+        async with self._lock:
+            # Re-check under the lock: the step that ran meanwhile may have changed what applies.
+            self._validate_event(request)
+            if request.type == "corrected":
+                await self._change_status(
+                    StatusChange(
+                        self._input.application_id,
+                        "submitted",
+                        request.actor.username,
+                        "corrected",
+                        corrected_facts=request.corrected,
+                    )
+                )
+                self._corrected = request.corrected
+                return EventResult(request.type, self._state.status)
+            status = STOP_EVENTS[request.type]
+            detail = {"date": request.date.isoformat() if request.date else None, "note": request.note}
             await self._change_status(
                 StatusChange(
                     self._input.application_id,
-                    "submitted",
+                    status,
                     request.actor.username,
-                    "corrected",
-                    corrected_facts=request.corrected,
+                    request.type,
+                    detail=detail,
+                    cancel_open_tasks=True,
+                    cancel_planned_months=True,
                 )
             )
-            self._corrected = request.corrected
-            return EventResult(request.type, self._state.status)
-        status = STOP_EVENTS[request.type]
-        detail = {"date": request.date.isoformat() if request.date else None, "note": request.note}
-        self._stopped = request.type
-        await self._change_status(
-            StatusChange(
-                self._input.application_id,
-                status,
-                request.actor.username,
-                request.type,
-                detail=detail,
-                cancel_open_tasks=True,
-                cancel_planned_months=True,
-            )
-        )
-        for month in self._state.schedule:
-            if month.status == "planned":
-                month.status = "cancelled"
-        return EventResult(request.type, status)
+            self._stopped = request.type
+            for month in self._state.schedule:
+                if month.status == "planned":
+                    month.status = "cancelled"
+            return EventResult(request.type, status)
 
     @event.validator
     def _validate_event(self, request: EventInput) -> None:

@@ -21,7 +21,8 @@ from subsidy.db.models import Application, LedgerEntry, Person, ScheduledPayment
 from subsidy.forms.rent_subsidy import RentSubsidyForm
 from subsidy.policy.rent import add_months
 from subsidy.policy.versions import version_in_force, version_to_json
-from subsidy.service.temporal import build_worker
+from subsidy.service.embedded import installed_binary
+from subsidy.service.temporal import DATA_CONVERTER, build_worker
 from subsidy.workflows.contracts import (
     RENT_SUBSIDY_WORKFLOW,
     Actor,
@@ -182,9 +183,14 @@ def total(rows: list[LedgerEntry], funder: str | None = None) -> Decimal:
 
 
 @pytest.fixture
-async def rent(
-    time_skipping_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[RentHarness]:
+async def rent(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[RentHarness]:
+    """A fresh time-skipping server per test: skipped time is global to a server, and each test starts today."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=DATA_CONVERTER, test_server_existing_path=installed_binary("temporal-test-server")
+    )
     task_queue = f"test-{uuid.uuid4()}"
-    async with build_worker(time_skipping_env.client, task_queue, sessions):
-        yield RentHarness(time_skipping_env, sessions, task_queue)
+    try:
+        async with build_worker(env.client, task_queue, sessions):
+            yield RentHarness(env, sessions, task_queue)
+    finally:
+        await env.shutdown()
