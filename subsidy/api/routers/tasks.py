@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 
 from subsidy.api import procedures
 from subsidy.api.deps import CurrentUser, PageDep, ResourcesDep, SessionDep
-from subsidy.api.errors import Conflict, NotFound
+from subsidy.api.errors import Conflict, Forbidden, NotFound
 from subsidy.api.read_model import application_out, task_out, task_scope
 from subsidy.api.schemas import DecisionIn, DecisionOutcome, TaskOut
 from subsidy.api.security import Identity
@@ -18,15 +18,19 @@ from subsidy.workflows.contracts import DecideInput
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 
 
-async def _visible_task(db: SessionDep, task_id: str, identity: Identity, *, lock: bool = False) -> Task:
+async def _task(db: SessionDep, task_id: str, identity: Identity, *, lock: bool = False) -> Task:
+    """The task, if the caller's roles and county may act on it: 404 if there is none, 403 if it is not theirs."""
     try:
         key = uuid.UUID(task_id)
     except ValueError:
         raise NotFound("no such task") from None
-    query = select(Task).where(Task.id == key, task_scope(identity))
-    task = await db.scalar(query.with_for_update() if lock else query)
-    if task is None:
+    query = select(Task, task_scope(identity)).where(Task.id == key)
+    found = (await db.execute(query.with_for_update(of=Task) if lock else query)).first()
+    if found is None:
         raise NotFound("no such task")
+    task, allowed = found
+    if not allowed:
+        raise Forbidden("this task belongs to another role or county")
     return task
 
 
@@ -61,7 +65,7 @@ async def list_tasks(
 
 @router.post("/{task_id}/claim", response_model=TaskOut)
 async def claim(task_id: str, identity: CurrentUser, db: SessionDep) -> TaskOut:
-    task = await _visible_task(db, task_id, identity, lock=True)
+    task = await _task(db, task_id, identity, lock=True)
     if task.status == "claimed" and task.claimed_by == identity.username:
         return task_out(task)
     if task.status != "open":
@@ -73,7 +77,7 @@ async def claim(task_id: str, identity: CurrentUser, db: SessionDep) -> TaskOut:
 
 @router.post("/{task_id}/release", response_model=TaskOut)
 async def release(task_id: str, identity: CurrentUser, db: SessionDep) -> TaskOut:
-    task = await _visible_task(db, task_id, identity, lock=True)
+    task = await _task(db, task_id, identity, lock=True)
     if task.status != "claimed" or task.claimed_by != identity.username:
         raise Conflict("only a task you have claimed can be released")
     await db.execute(update(Task).where(Task.id == task.id).values(status="open", claimed_by=None))
@@ -85,7 +89,7 @@ async def release(task_id: str, identity: CurrentUser, db: SessionDep) -> TaskOu
 async def decide(
     task_id: str, body: DecisionIn, identity: CurrentUser, db: SessionDep, res: ResourcesDep
 ) -> DecisionOutcome:
-    task = await _visible_task(db, task_id, identity)
+    task = await _task(db, task_id, identity)
     if task.status in ("done", "cancelled"):
         raise Conflict(f"the task is already {task.status}")
     if task.status == "claimed" and task.claimed_by != identity.username:
