@@ -41,6 +41,9 @@ async def test_rent_1200_runs_36_months_to_completed_with_72_ledger_rows(rent: R
     months = await rent.schedule(application_id)
     assert len(months) == 36 and all(m.status == "paid" for m in months)
     assert (await rent.application(application_id)).status == "completed"
+    # 13 months paid at approval, then 23 by timers: the run continued as new after each 12 payments.
+    latest = await rent.env.client.get_workflow_handle(handle.id).describe()
+    assert latest.run_id != handle.first_execution_run_id
 
 
 async def test_rent_999_99_splits_499_99_city_and_500_00_county(rent: RentHarness) -> None:
