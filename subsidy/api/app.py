@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from subsidy.api.deps import Resources
 from subsidy.api.errors import install_error_handlers
+from subsidy.api.programs import PROGRAMS
 from subsidy.api.routers import applications, health, identity, ledger, policies, tasks
 from subsidy.db.session import create_engine, session_factory
 from subsidy.forms import TEMPLATES_DIR
@@ -46,7 +47,7 @@ def create_app(resources: Resources | None = None) -> FastAPI:
             await opened.engine.dispose()
 
     app = FastAPI(title="残疾人就业补贴服务 Subsidy service", version="1", description=DESCRIPTION, lifespan=lifespan)
-    install_error_handlers(app)
+    install_error_handlers(app, PROGRAMS)
     for module in (health, identity, applications, tasks, ledger, policies):
         app.include_router(module.router)
     templates = Jinja2Templates(directory=TEMPLATES_DIR)

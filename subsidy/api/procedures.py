@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,22 +22,21 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from subsidy.activities.audit import append_audit
 from subsidy.api.errors import Conflict, Forbidden, Invalid, ServiceError
+from subsidy.api.programs import PROGRAMS, StartContext
 from subsidy.api.security import Identity
 from subsidy.db.models import Application, Person, PolicyVersionRow
 from subsidy.forms.rent_subsidy import RentCorrection, RentSubsidyForm
-from subsidy.policy.versions import version_from_json
+from subsidy.policy.versions import version_by_code, version_to_json
 from subsidy.workflows.contracts import (
     CONFLICT,
     FORBIDDEN,
     INVALID,
-    RENT_SUBSIDY_WORKFLOW,
     Actor,
     DecideInput,
     DecideResult,
     EventInput,
     EventResult,
     RentFactsMessage,
-    RentSubsidyInput,
     workflow_id_for,
 )
 
@@ -64,15 +64,18 @@ async def policy_in_force(session: AsyncSession, day: date) -> dict[str, Any] | 
     return dict(row.parameters) if row is not None else None
 
 
-async def submit_rent_subsidy(
+async def submit_application(
     session: AsyncSession,
     temporal: Client,
     task_queue: str,
     identity: Identity,
-    form: RentSubsidyForm,
+    form: BaseModel,
     idempotency_key: str | None,
 ) -> tuple[Application, bool]:
     """Returns the application and whether it was created now (False: the same key was seen before)."""
+    program = PROGRAMS[form.program]  # type: ignore[attr-defined]
+    if not identity.has(*program.applicant_roles):
+        raise Forbidden(f"{program.code} is applied for by: {', '.join(program.applicant_roles)}")
     if idempotency_key is not None:
         existing = await session.scalar(
             select(Application).where(
@@ -88,22 +91,26 @@ async def submit_rent_subsidy(
         if idempotency_key is not None
         else uuid.uuid4()
     )
-    applicant = form.applicant
-    person_id = await session.scalar(
-        insert(Person)
-        .values(id=uuid.uuid4(), id_number=applicant.id_number, name=applicant.name)
-        .on_conflict_do_update(index_elements=[Person.id_number], set_={"id_number": applicant.id_number})
-        .returning(Person.id)
-    )
+    person_id = None
+    person = program.person(form)
+    if person is not None:
+        id_number, name = person
+        person_id = await session.scalar(
+            insert(Person)
+            .values(id=uuid.uuid4(), id_number=id_number, name=name)
+            .on_conflict_do_update(index_elements=[Person.id_number], set_={"id_number": id_number})
+            .returning(Person.id)
+        )
     applied_on = china_today()
     policy = await policy_in_force(session, applied_on)
+    county = program.county(form)
     inserted = await session.scalar(
         insert(Application)
         .values(
             id=application_id,
-            program=form.program,
+            program=program.code,
             status="submitted",
-            county=form.applied_to_county,
+            county=county,
             policy_version=policy["code"] if policy else None,
             submitted_by=identity.username,
             idempotency_key=idempotency_key,
@@ -116,18 +123,14 @@ async def submit_rent_subsidy(
     )
     if inserted is None:  # the same key raced in from a parallel request
         await session.rollback()
-        return await submit_rent_subsidy(session, temporal, task_queue, identity, form, idempotency_key)
+        return await submit_application(session, temporal, task_queue, identity, form, idempotency_key)
     await append_audit(
         session,
         kind="submitted",
         actor=identity.username,
         at=datetime.now(UTC),
         application_id=application_id,
-        detail={
-            "program": form.program,
-            "county": form.applied_to_county,
-            "policy_version": policy["code"] if policy else None,
-        },
+        detail={"program": program.code, "county": county, "policy_version": policy["code"] if policy else None},
     )
     await session.commit()
     application = await session.get(Application, application_id)
@@ -145,26 +148,24 @@ async def _start_if_missing(
     policy: dict[str, Any] | None = None,
 ) -> None:
     """Start the workflow, or find it already started (a retry after a crash between the row and the start)."""
-    form = RentSubsidyForm.model_validate(application.form)
+    program = PROGRAMS[application.program]
+    form = program.form.model_validate(application.form)
     if applied_on is None:
         applied_on = application.submitted_at.astimezone(CHINA).date()
     if policy is None and application.policy_version is not None:
-        from subsidy.policy.versions import version_by_code, version_to_json
-
         policy = version_to_json(version_by_code(application.policy_version))
+    context = StartContext(
+        application_id=str(application.id),
+        submitted_by=application.submitted_by,
+        applied_on=applied_on,
+        county=application.county,
+        person_id=str(application.person_id) if application.person_id else None,
+        policy=policy,
+    )
     try:
         await temporal.start_workflow(
-            RENT_SUBSIDY_WORKFLOW,
-            RentSubsidyInput(
-                application_id=str(application.id),
-                program=application.program,
-                submitted_by=application.submitted_by,
-                applied_on=applied_on,
-                county=application.county,
-                person_id=str(application.person_id),
-                facts=form.facts(),
-                policy=policy,
-            ),
+            program.workflow,
+            program.workflow_input(context, form),
             id=application.workflow_id,
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -223,7 +224,3 @@ def refusal(error: Exception) -> ServiceError:
     if cause.type == CONFLICT:
         return Conflict(cause.message)
     raise error
-
-
-def current_version_of(policy: dict[str, Any] | None) -> str | None:
-    return version_from_json(policy).code if policy else None

@@ -133,7 +133,7 @@ async def test_bad_id_checksum_gives_422_naming_the_field(http: httpx.AsyncClien
     assert response.status_code == 422
     locations = [error["loc"] for error in response.json()["detail"]]
     assert ["body", "applicant", "id_number"] in locations
-    assert bad not in response.text.replace(f'"input":"{bad}"', "")  # no echo of the number in messages
+    assert bad not in response.text  # the number is not echoed back
 
 
 async def test_lower_case_x_and_full_width_digits_are_accepted(http: httpx.AsyncClient, login: Login) -> None:

@@ -7,11 +7,11 @@ from sqlalchemy import func, select
 
 from subsidy.api import procedures
 from subsidy.api.deps import CurrentUser, PageDep, ResourcesDep, SessionDep
-from subsidy.api.errors import Conflict, Forbidden, Invalid
+from subsidy.api.errors import Invalid
+from subsidy.api.programs import ApplicationForm
 from subsidy.api.read_model import application_out, application_scope, get_visible_application, summary_out
 from subsidy.api.schemas import ApplicationOut, ApplicationSummary, EventIn
 from subsidy.db.models import Application, Person
-from subsidy.forms.rent_subsidy import RentSubsidyForm
 from subsidy.workflows.contracts import EventInput
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
@@ -29,16 +29,14 @@ IdempotencyKey = Annotated[
 
 @router.post("", response_model=ApplicationOut, status_code=201, responses={200: {"model": ApplicationOut}})
 async def create_application(
-    form: RentSubsidyForm,
+    form: ApplicationForm,
     identity: CurrentUser,
     db: SessionDep,
     res: ResourcesDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> ApplicationOut:
-    if not identity.has("applicant"):
-        raise Forbidden("only an applicant may apply for the rent subsidy")
-    application, created = await procedures.submit_rent_subsidy(
+    application, created = await procedures.submit_application(
         db, res.temporal, res.settings.task_queue, identity, form, idempotency_key
     )
     if not created:
@@ -108,6 +106,3 @@ async def post_event(
     )
     await db.refresh(application)
     return await application_out(db, application)
-
-
-__all__ = ["router", "Conflict"]

@@ -4,7 +4,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import extract, func, select
+from sqlalchemy import func, select
 
 from subsidy.api.deps import CurrentUser, PageDep, SessionDep
 from subsidy.api.read_model import application_scope
@@ -62,6 +62,3 @@ async def ledger(
         )
         for row in rows
     ]
-
-
-__all__ = ["router", "extract"]

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from subsidy.db.models import Base
+from subsidy.db.registry import Base
 from subsidy.db.session import async_url
 
 target_metadata = Base.metadata
