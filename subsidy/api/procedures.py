@@ -25,7 +25,6 @@ from subsidy.api.errors import Conflict, Forbidden, Invalid, ServiceError
 from subsidy.api.programs import PROGRAMS, StartContext
 from subsidy.api.security import Identity
 from subsidy.db.models import Application, Person, PolicyVersionRow
-from subsidy.forms.rent_subsidy import RentCorrection, RentSubsidyForm
 from subsidy.policy.versions import version_by_code, version_to_json
 from subsidy.workflows.contracts import (
     CONFLICT,
@@ -34,9 +33,7 @@ from subsidy.workflows.contracts import (
     Actor,
     DecideInput,
     DecideResult,
-    EventInput,
     EventResult,
-    RentFactsMessage,
     workflow_id_for,
 )
 
@@ -175,18 +172,6 @@ async def _start_if_missing(
         pass
 
 
-def corrected_facts(application: Application, correction: RentCorrection) -> RentFactsMessage:
-    """Merge a correction into the stored form and validate the whole again: a correction is a new form."""
-    form = dict(application.form)
-    if correction.hukou_county is not None:
-        form["applicant"] = {**form["applicant"], "hukou_county": correction.hukou_county}
-    if correction.business is not None:
-        form["business"] = correction.business.model_dump(mode="json")
-    if correction.lease is not None:
-        form["lease"] = correction.lease.model_dump(mode="json")
-    return RentSubsidyForm.model_validate(form).facts()
-
-
 async def send_decision(temporal: Client, workflow_id: str, request: DecideInput) -> DecideResult:
     handle = temporal.get_workflow_handle(workflow_id)
     try:
@@ -196,7 +181,7 @@ async def send_decision(temporal: Client, workflow_id: str, request: DecideInput
     return result
 
 
-async def send_event(temporal: Client, workflow_id: str, request: EventInput) -> EventResult:
+async def send_event(temporal: Client, workflow_id: str, request: Any) -> EventResult:
     handle = temporal.get_workflow_handle(workflow_id)
     try:
         result: EventResult = await handle.execute_update("event", request, result_type=EventResult)

@@ -13,8 +13,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from subsidy.forms.rent_subsidy import RentSubsidyForm
-from subsidy.workflows.contracts import RENT_SUBSIDY_WORKFLOW, RentSubsidyInput
+from subsidy.api.errors import Invalid
+from subsidy.api.schemas import EventIn
+from subsidy.db.models import Application
+from subsidy.forms.rent_subsidy import RentSubsidyForm, corrected_rent_facts
+from subsidy.workflows.contracts import RENT_SUBSIDY_WORKFLOW, Actor, EventInput, RentSubsidyInput
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class Program:
     person: Callable[[Any], tuple[str, str] | None]
     county: Callable[[Any], str]
     workflow_input: Callable[[StartContext, Any], Any]
+    # The argument of the workflow's `event` update for an API event (raise `Invalid` for one that does not apply).
+    event_input: Callable[[Application, EventIn, Actor], Any]
 
 
 def _rent_input(context: StartContext, form: RentSubsidyForm) -> RentSubsidyInput:
@@ -55,6 +60,21 @@ def _rent_input(context: StartContext, form: RentSubsidyForm) -> RentSubsidyInpu
     )
 
 
+def _rent_event(application: Application, event: EventIn, actor: Actor) -> EventInput:
+    if event.type not in RENT_EVENTS:
+        raise Invalid("type", f"{event.type} is not an event of the rent subsidy")
+    corrected = None
+    if event.type == "corrected":
+        if event.corrected is None:
+            raise Invalid("corrected", "the corrected fields are required")
+        corrected = corrected_rent_facts(application.form, event.corrected)
+    elif event.corrected is not None:
+        raise Invalid("corrected", f"a {event.type} event carries no corrections")
+    return EventInput(type=event.type, actor=actor, date=event.date, corrected=corrected, note=event.note)
+
+
+RENT_EVENTS = ("withdrawn", "business_closed", "lease_ended", "corrected")
+
 RENT_SUBSIDY = Program(
     code="rent_subsidy",
     form=RentSubsidyForm,
@@ -63,6 +83,7 @@ RENT_SUBSIDY = Program(
     person=lambda form: (form.applicant.id_number, form.applicant.name),
     county=lambda form: form.applied_to_county,
     workflow_input=_rent_input,
+    event_input=_rent_event,
 )
 
 PROGRAMS: dict[str, Program] = {program.code: program for program in (RENT_SUBSIDY,)}

@@ -88,13 +88,32 @@ class ApplicationSummary(BaseModel):
     applicant: dict[str, str]
 
 
-class EventIn(BaseModel):
+class AttendanceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal["withdrawn", "business_closed", "lease_ended", "corrected"]
+    id_number: Annotated[str, Field(max_length=40)]
+    hours: Annotated[int, Field(ge=0, le=10_000)]
+
+
+class EventIn(BaseModel):
+    """An event of API.md; each program accepts the types that apply to it (others get 422)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal[
+        "withdrawn",
+        "business_closed",
+        "lease_ended",
+        "corrected",
+        "objection",
+        "completion_report",
+        "employment_ended",
+    ]
     date: dt.date | None = None
     note: Annotated[str, Field(max_length=2000)] | None = None
     corrected: RentCorrection | None = None
+    attendance: Annotated[list[AttendanceIn], Field(max_length=500)] | None = None
+    actual_cost: Annotated[str, Field(max_length=20)] | None = None
 
 
 class TaskOut(BaseModel):

@@ -177,3 +177,15 @@ class RentCorrection(_Strict):
     hukou_county: CountyCode | None = None
     business: BusinessPart | None = None
     lease: LeasePart | None = None
+
+
+def corrected_rent_facts(stored_form: dict[str, object], correction: RentCorrection) -> RentFactsMessage:
+    """Merge a correction into the stored form and validate the whole again: a correction is a new form."""
+    form = dict(stored_form)
+    if correction.hukou_county is not None:
+        form["applicant"] = {**form["applicant"], "hukou_county": correction.hukou_county}  # type: ignore[dict-item]
+    if correction.business is not None:
+        form["business"] = correction.business.model_dump(mode="json")
+    if correction.lease is not None:
+        form["lease"] = correction.lease.model_dump(mode="json")
+    return RentSubsidyForm.model_validate(form).facts()

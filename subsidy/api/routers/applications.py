@@ -7,12 +7,10 @@ from sqlalchemy import func, select
 
 from subsidy.api import procedures
 from subsidy.api.deps import CurrentUser, PageDep, ResourcesDep, SessionDep
-from subsidy.api.errors import Invalid
-from subsidy.api.programs import ApplicationForm
+from subsidy.api.programs import PROGRAMS, ApplicationForm
 from subsidy.api.read_model import application_out, application_scope, get_visible_application, summary_out
 from subsidy.api.schemas import ApplicationOut, ApplicationSummary, EventIn
 from subsidy.db.models import Application, Person
-from subsidy.workflows.contracts import EventInput
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
 
@@ -85,24 +83,8 @@ async def post_event(
     application_id: str, event: EventIn, identity: CurrentUser, db: SessionDep, res: ResourcesDep
 ) -> ApplicationOut:
     application = await get_visible_application(db, application_id, identity)
-    corrected = None
-    if event.type == "corrected":
-        if event.corrected is None:
-            raise Invalid("corrected", "the corrected fields are required")
-        corrected = procedures.corrected_facts(application, event.corrected)
-    elif event.corrected is not None:
-        raise Invalid("corrected", f"a {event.type} event carries no corrections")
+    request = PROGRAMS[application.program].event_input(application, event, procedures.actor_of(identity))
     await db.commit()
-    await procedures.send_event(
-        res.temporal,
-        application.workflow_id,
-        EventInput(
-            type=event.type,
-            actor=procedures.actor_of(identity),
-            date=event.date,
-            corrected=corrected,
-            note=event.note,
-        ),
-    )
+    await procedures.send_event(res.temporal, application.workflow_id, request)
     await db.refresh(application)
     return await application_out(db, application)
