@@ -1,20 +1,27 @@
-"""Real parts for the tests: embedded PostgreSQL (migrated and seeded) and Temporal servers from the wheels."""
+"""Real parts for the tests: embedded PostgreSQL (migrated and seeded), Temporal servers from the wheels, and the
+service itself over real HTTP (uvicorn on a free port, with its worker)."""
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from subsidy.api.app import create_app
+from subsidy.api.deps import Resources
 from subsidy.db.migrate import upgrade
 from subsidy.db.session import create_engine, session_factory
-from subsidy.service.embedded import EmbeddedPostgres, installed_binary
+from subsidy.service.embedded import EmbeddedPostgres, free_port, installed_binary
 from subsidy.service.seed import seed_demo_accounts, seed_policies
-from subsidy.service.temporal import DATA_CONVERTER
+from subsidy.service.settings import Settings
+from subsidy.service.temporal import DATA_CONVERTER, build_worker
 
 
 @pytest.fixture(scope="session")
@@ -22,8 +29,6 @@ async def database_url() -> AsyncIterator[str]:
     with tempfile.TemporaryDirectory(prefix="subsidy-pg-") as folder:
         postgres = await EmbeddedPostgres.start(Path(folder) / "data")
         try:
-            import asyncio
-
             await asyncio.to_thread(upgrade, postgres.url)
             engine = create_engine(postgres.url, pool_size=2)
             await seed_policies(session_factory(engine))
@@ -50,3 +55,22 @@ async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     yield env
     await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def base_url(database_url: str, dev_server_env: WorkflowEnvironment) -> AsyncIterator[str]:
+    task_queue = f"api-{uuid.uuid4()}"
+    settings = Settings(SUBSIDY_TASK_QUEUE=task_queue, SUBSIDY_JWT_SECRET="x" * 48)  # type: ignore[call-arg]
+    engine = create_engine(database_url)
+    sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
+    resources = Resources(settings, engine, sessions, dev_server_env.client, settings.signing_key())
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(resources), host="127.0.0.1", port=port, log_level="warning"))
+    async with build_worker(dev_server_env.client, task_queue, sessions):
+        serving = asyncio.create_task(server.serve())
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for this
+            await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+        server.should_exit = True
+        await serving
+    await engine.dispose()

@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from fastapi import FastAPI
 
 from subsidy.api.deps import Resources
 from subsidy.api.errors import install_error_handlers
+from subsidy.api.pages import install_pages
 from subsidy.api.programs import PROGRAMS
 from subsidy.api.routers import applications, health, identity, ledger, policies, tasks
 from subsidy.db.session import create_engine, session_factory
-from subsidy.forms import TEMPLATES_DIR
 from subsidy.service.settings import Settings, get_settings
 from subsidy.service.temporal import connect
 
@@ -30,7 +28,7 @@ async def open_resources(settings: Settings) -> Resources:
     return Resources(settings, engine, session_factory(engine), temporal, settings.signing_key())
 
 
-def create_app(resources: Resources | None = None) -> FastAPI:
+def create_app(resources: Resources | None = None, *, cookie_secure: bool | None = None) -> FastAPI:
     """With `resources`, the caller owns them (`subsidy up`, tests); without, the app opens its own."""
 
     @asynccontextmanager
@@ -50,10 +48,10 @@ def create_app(resources: Resources | None = None) -> FastAPI:
     install_error_handlers(app, PROGRAMS)
     for module in (health, identity, applications, tasks, ledger, policies):
         app.include_router(module.router)
-    templates = Jinja2Templates(directory=TEMPLATES_DIR)
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def home(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, "home.html", {})
-
+    settings = resources.settings if resources is not None else get_settings()
+    install_pages(
+        app,
+        resources.signing_key if resources is not None else settings.signing_key(),
+        cookie_secure=settings.cookie_secure if cookie_secure is None else cookie_secure,
+    )
     return app

@@ -2,5 +2,6 @@
 
 from pathlib import Path
 
-TEMPLATES_DIR = Path(__file__).parent / "templates"
+FORMS_DIR = Path(__file__).parent
+TEMPLATES_DIR = FORMS_DIR / "templates"
 STATIC_DIR = Path(__file__).parent / "static"

@@ -6,11 +6,23 @@ fields accept what people type (lower-case x, full-width digits) and store the n
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from subsidy.policy.identifiers import (
     IdentifierError,
@@ -24,9 +36,9 @@ from subsidy.workflows.contracts import RentFactsMessage
 
 EARLIEST_DATE = date(1990, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
+_DATE_TEXT = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-CountyCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 ResidentIdText = Annotated[
     str,
     Field(
@@ -54,10 +66,51 @@ CreditCodeText = Annotated[
 MoneyText = Annotated[str, Field(description="CNY with at most two decimals", examples=["1200.00"], max_length=20)]
 
 
+def _refuse(code: str, message: str) -> PydanticCustomError:
+    """A field error whose type is a stable code: the pages translate it, the API shows the message."""
+    return PydanticCustomError(code, message)
+
+
+def parse_form_date(value: object) -> object:
+    """Accept what people type: 2025-03-15, 2025/3/15, 2025年3月15日, full-width digits."""
+    if not isinstance(value, str):
+        return value
+    match = _DATE_TEXT.match(unicodedata.normalize("NFKC", value))
+    if match is None:
+        raise _refuse("date_format", "enter a date as YYYY-MM-DD, for example 2025-03-15")
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        raise _refuse("date_format", "this date does not exist") from None
+
+
 def _in_range(value: date) -> date:
     if not EARLIEST_DATE <= value <= LATEST_DATE:
-        raise ValueError(f"date must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}")
+        raise _refuse("date_range", f"enter a date between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}")
     return value
+
+
+FormDate = Annotated[date, BeforeValidator(parse_form_date), AfterValidator(_in_range)]
+
+
+def _county(value: str) -> str:
+    value = unicodedata.normalize("NFKC", value).strip()
+    if not re.fullmatch(r"\d{6}", value):
+        raise _refuse("county_format", "a county is a 6-digit GB/T 2260 code, e.g. 150203")
+    return value
+
+
+CountyCode = Annotated[str, AfterValidator(_county)]
+
+
+def money_text(value: str) -> str:
+    try:
+        amount = to_money(unicodedata.normalize("NFKC", value).replace(",", "").strip())
+    except (ValueError, ArithmeticError):
+        raise _refuse("money_format", "enter an amount in CNY with at most two decimals, e.g. 1200.00") from None
+    if amount <= 0 or amount > Decimal("9999999.99"):
+        raise _refuse("money_range", "enter an amount more than 0.00 and less than 10000000.00")
+    return str(amount)
 
 
 class _Strict(BaseModel):
@@ -69,7 +122,7 @@ class ApplicantPart(_Strict):
     id_number: ResidentIdText
     disability_cert_number: CertText
     hukou_county: CountyCode
-    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 -]{6,19}$")]
+    phone: Annotated[str, Field(max_length=40)]
 
     @field_validator("id_number")
     @classmethod
@@ -77,24 +130,31 @@ class ApplicantPart(_Strict):
         try:
             return validate_resident_id(value).number
         except IdentifierError as error:
-            raise ValueError(error.message) from None
+            raise _refuse(error.code, error.message) from None
 
-    @model_validator(mode="after")
-    def _cert_matches_id(self) -> ApplicantPart:
+    @field_validator("disability_cert_number")
+    @classmethod
+    def _cert_matches_id(cls, value: str, info: ValidationInfo) -> str:
         try:
-            cert = validate_disability_cert(self.disability_cert_number, self.id_number)
+            return validate_disability_cert(value, info.data.get("id_number")).number
         except IdentifierError as error:
-            raise ValueError(f"disability_cert_number: {error.message}") from None
-        self.disability_cert_number = cert.number
-        return self
+            raise _refuse(error.code, error.message) from None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        value = unicodedata.normalize("NFKC", value).strip()
+        if not re.fullmatch(r"\+?[0-9][0-9 -]{6,19}", value):
+            raise _refuse("phone_format", "enter a phone number of 7 to 20 digits")
+        return value
 
 
 class BusinessPart(_Strict):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
     credit_code: CreditCodeText
-    license_date: date
+    license_date: FormDate
     business_type: Literal["general", "blind_massage"]
-    started_on: date
+    started_on: FormDate
 
     @field_validator("credit_code")
     @classmethod
@@ -102,40 +162,26 @@ class BusinessPart(_Strict):
         try:
             return validate_credit_code(value)
         except IdentifierError as error:
-            raise ValueError(error.message) from None
-
-    @field_validator("license_date", "started_on")
-    @classmethod
-    def _dates(cls, value: date) -> date:
-        return _in_range(value)
+            raise _refuse(error.code, error.message) from None
 
 
 class LeasePart(_Strict):
     monthly_rent: MoneyText
-    start_date: date
-    end_date: date
+    start_date: FormDate
+    end_date: FormDate
 
     @field_validator("monthly_rent")
     @classmethod
     def _money(cls, value: str) -> str:
-        try:
-            amount = to_money(value)
-        except (ValueError, ArithmeticError):
-            raise ValueError("monthly rent must be an amount in CNY with at most two decimals, e.g. 1200.00") from None
-        if amount <= 0 or amount > Decimal("9999999.99"):
-            raise ValueError("monthly rent must be more than 0.00 and less than 10000000.00")
-        return str(amount)
+        return money_text(value)
 
-    @field_validator("start_date", "end_date")
+    @field_validator("end_date")
     @classmethod
-    def _dates(cls, value: date) -> date:
-        return _in_range(value)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> LeasePart:
-        if self.end_date < self.start_date:
-            raise ValueError("end_date: the lease must end on or after its start date")
-        return self
+    def _ordered(cls, value: date, info: ValidationInfo) -> date:
+        start = info.data.get("start_date")
+        if start is not None and value < start:
+            raise _refuse("lease_order", "the lease must end on or after its start date")
+        return value
 
 
 class RentSubsidyForm(_Strict):
@@ -147,12 +193,15 @@ class RentSubsidyForm(_Strict):
     applicant: ApplicantPart
     business: BusinessPart
     lease: LeasePart
-    bank_account: Annotated[str, StringConstraints(pattern=r"^[0-9]{8,30}$")]
+    bank_account: Annotated[str, Field(max_length=60)]
 
-    @field_validator("bank_account", mode="before")
+    @field_validator("bank_account")
     @classmethod
-    def _digits_only(cls, value: object) -> object:
-        return normalize_identifier(value) if isinstance(value, str) else value
+    def _digits_only(cls, value: str) -> str:
+        value = normalize_identifier(value)
+        if not re.fullmatch(r"[0-9]{8,30}", value):
+            raise _refuse("bank_account_format", "enter the bank account number: 8 to 30 digits")
+        return value
 
     @property
     def applied_to_county(self) -> str:

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     embedded: bool = Field(default=False, alias="SUBSIDY_EMBEDDED")
     temporal_port: int = Field(default=7233, alias="SUBSIDY_TEMPORAL_PORT")
     temporal_ui_port: int = Field(default=8233, alias="SUBSIDY_TEMPORAL_UI_PORT")
+    # Session and CSRF cookies are Secure by default; browsers accept Secure cookies from http://localhost.
+    cookie_secure: bool = Field(default=True, alias="SUBSIDY_COOKIE_SECURE")
     # The zone in which a subsidy month ends and a working day begins.
     timezone: str = Field(default="Asia/Shanghai", alias="SUBSIDY_TIMEZONE")
 

@@ -1,0 +1,100 @@
+"""Server-rendered pages (Jinja2, zh-CN first) on the same services the JSON API uses."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi_csrf_protect import CsrfProtect
+from starlette.middleware.sessions import SessionMiddleware
+
+from subsidy.api.errors import ServiceError
+from subsidy.api.pages import applicant_pages, approver_pages, auth_pages
+from subsidy.api.pages.web import (
+    ABSOLUTE_SECONDS,
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    CsrfRejected,
+    LoginRequired,
+    PageSettings,
+    gettext_for,
+    login_redirect,
+    protect,
+    render,
+)
+from subsidy.forms import STATIC_DIR
+
+SESSION_COOKIE = "subsidy_session"
+
+
+def is_page(request: Request) -> bool:
+    path = request.url.path
+    return not (path.startswith("/api/") or path in ("/healthz", "/openapi.json") or path.startswith("/docs"))
+
+
+def install_pages(app: FastAPI, secret: str, *, cookie_secure: bool = True) -> None:
+    # fastapi-csrf-protect keeps its settings on the class: a subclass per app keeps apps (and tests) apart.
+    csrf_class: type[CsrfProtect] = type("PageCsrf", (CsrfProtect,), {})
+    csrf_class.load_config(
+        lambda: [
+            ("secret_key", secret),
+            ("cookie_key", CSRF_COOKIE),
+            ("token_location", "body"),
+            ("token_key", CSRF_FIELD),
+            ("max_age", ABSOLUTE_SECONDS),
+            ("cookie_samesite", "strict"),
+            ("cookie_secure", cookie_secure),
+        ]
+    )
+    app.state.page_settings = PageSettings(csrf=csrf_class(), secret=secret, cookie_secure=cookie_secure)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie=SESSION_COOKIE,
+        max_age=ABSOLUTE_SECONDS,
+        same_site="lax",
+        https_only=cookie_secure,
+    )
+
+    @app.middleware("http")
+    async def page_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        return protect(response) if is_page(request) else response
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (auth_pages, applicant_pages, approver_pages):
+        app.include_router(module.router)
+
+    async def login_required(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LoginRequired)
+        return login_redirect(exc)
+
+    async def csrf_rejected(request: Request, exc: Exception) -> Response:
+        _ = gettext_for(request)
+        message = _("The form was sent without a valid security token. Go back, reload the page and try again.")
+        return render(
+            request, "error.html", {"title": _("The form could not be accepted"), "message": message}, status_code=403
+        )
+
+    async def service_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ServiceError)
+        if not is_page(request):
+            headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+        _ = gettext_for(request)
+        titles = {403: _("You cannot see this page"), 404: _("Page not found")}
+        message = (
+            _("It does not exist, or it belongs to someone else.") if exc.status_code in (403, 404) else str(exc.detail)
+        )
+        return render(
+            request,
+            "error.html",
+            {"title": titles.get(exc.status_code, _("Something went wrong")), "message": message},
+            status_code=exc.status_code,
+        )
+
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(CsrfRejected, csrf_rejected)
+    app.add_exception_handler(ServiceError, service_error)

@@ -1,0 +1,319 @@
+"""The applicant's pages: my applications, the rent subsidy form with review-and-confirm, withdraw, correct."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from subsidy.api import procedures
+from subsidy.api.deps import ResourcesDep, SessionDep
+from subsidy.api.errors import Forbidden, ServiceError
+from subsidy.api.pages.form_support import FieldError, field_errors, flat_values, nested
+from subsidy.api.pages.web import checked_form, gettext_for, render, require_user
+from subsidy.api.pages.words import NEXT_STEP, PROGRAM, REASON, SCHEDULE_STATUS, STATUS
+from subsidy.api.programs import PROGRAMS
+from subsidy.api.read_model import application_out, application_scope, get_visible_application
+from subsidy.api.schemas import EventIn
+from subsidy.api.security import Identity
+from subsidy.db.models import Application
+from subsidy.forms.rent_subsidy import RentCorrection, RentSubsidyForm
+from subsidy.policy.counties import BAOTOU_COUNTIES, BAOTOU_COUNTIES_EN
+from subsidy.policy.rent import monthly_subsidy
+from subsidy.policy.versions import version_in_force
+
+router = APIRouter(include_in_schema=False)
+
+RENT_FIELDS = [
+    "applicant.name",
+    "applicant.id_number",
+    "applicant.disability_cert_number",
+    "applicant.hukou_county",
+    "applicant.phone",
+    "business.name",
+    "business.credit_code",
+    "business.license_date",
+    "business.business_type",
+    "business.started_on",
+    "lease.monthly_rent",
+    "lease.start_date",
+    "lease.end_date",
+    "bank_account",
+]
+CORRECTION_FIELDS = [
+    name for name in RENT_FIELDS if name.startswith(("business.", "lease.")) or name.endswith("county")
+]
+TERMINAL = ("rejected", "completed", "terminated", "withdrawn")
+
+
+def rent_labels(_: Any) -> dict[str, str]:
+    return {
+        "applicant.name": _("Name"),
+        "applicant.id_number": _("Resident ID number"),
+        "applicant.disability_cert_number": _("Disability certificate number (2nd generation, 20 characters)"),
+        "applicant.hukou_county": _("County of household registration"),
+        "applicant.phone": _("Phone number"),
+        "business.name": _("Name of the business"),
+        "business.credit_code": _("Unified social credit code"),
+        "business.license_date": _("Date of the business licence"),
+        "business.business_type": _("Kind of business"),
+        "business.started_on": _("Date you started the business"),
+        "lease.monthly_rent": _("Actual monthly rent (yuan)"),
+        "lease.start_date": _("Lease start date"),
+        "lease.end_date": _("Lease end date"),
+        "bank_account": _("Bank account number"),
+    }
+
+
+def counties(lang: str) -> list[tuple[str, str]]:
+    names = BAOTOU_COUNTIES_EN if lang == "en" else BAOTOU_COUNTIES
+    return list(names.items())
+
+
+def _applicant(request: Request) -> Identity:
+    identity = require_user(request)
+    if not identity.has("applicant"):
+        raise Forbidden("these pages are for applicants")
+    return identity
+
+
+def _form_page(
+    request: Request,
+    identity: Identity,
+    values: dict[str, str],
+    errors: list[FieldError],
+    *,
+    correcting: Application | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    _ = gettext_for(request)
+    title = _("Correct your application") if correcting else _("Apply for the start-up premises rent subsidy")
+    return render(
+        request,
+        "rent_form.html",
+        {
+            "title": title,
+            "values": values,
+            "errors": errors,
+            "errors_by_field": {e.name: e for e in errors},
+            "labels": rent_labels(_),
+            "counties": counties(request.cookies.get("lang") or "zh-CN"),
+            "correcting": correcting,
+            "action": f"/my/applications/{correcting.id}/correct" if correcting else "/apply/rent-subsidy",
+        },
+        status_code=status_code,
+        identity=identity,
+    )
+
+
+@router.get("/my/applications", response_class=HTMLResponse)
+async def my_applications(request: Request, db: SessionDep) -> Response:
+    identity = _applicant(request)
+    _ = gettext_for(request)
+    rows = (
+        await db.scalars(
+            select(Application)
+            .where(application_scope(identity), Application.submitted_by == identity.username)
+            .order_by(Application.submitted_at.desc())
+            .limit(200)
+        )
+    ).all()
+    return render(
+        request,
+        "my_applications.html",
+        {
+            "title": _("My applications"),
+            "applications": rows,
+            "STATUS": STATUS,
+            "NEXT_STEP": NEXT_STEP,
+            "PROGRAM": PROGRAM,
+        },
+        identity=identity,
+    )
+
+
+@router.get("/my/applications/{application_id}", response_class=HTMLResponse)
+async def my_application(request: Request, application_id: str, db: SessionDep) -> Response:
+    identity = _applicant(request)
+    return await _application_page(request, db, identity, application_id)
+
+
+async def _application_page(
+    request: Request,
+    db: SessionDep,
+    identity: Identity,
+    application_id: str,
+    notice: str | None = None,
+    problem: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    _ = gettext_for(request)
+    application = await get_visible_application(db, application_id, identity)
+    view = await application_out(db, application)
+    submitted = request.query_params.get("submitted") == "1"
+    return render(
+        request,
+        "application.html",
+        {
+            "title": _(PROGRAM.get(view.program, view.program)),
+            "app": view,
+            "form": application.form,
+            "STATUS": STATUS,
+            "NEXT_STEP": NEXT_STEP,
+            "REASON": REASON,
+            "SCHEDULE_STATUS": SCHEDULE_STATUS,
+            "can_withdraw": view.status not in TERMINAL and view.submitted_by == identity.username,
+            "can_correct": view.status == "returned" and view.submitted_by == identity.username,
+            "notice": notice or (_("Your application has been submitted.") if submitted else None),
+            "problem": problem,
+        },
+        status_code=status_code,
+        identity=identity,
+    )
+
+
+@router.get("/apply/rent-subsidy", response_class=HTMLResponse)
+async def rent_form(request: Request) -> Response:
+    identity = _applicant(request)
+    return _form_page(request, identity, {"submission_key": secrets.token_urlsafe(16)}, [])
+
+
+@router.post("/apply/rent-subsidy", response_class=HTMLResponse)
+async def rent_check(request: Request) -> Response:
+    """Check the form; show it again with the problems, or show everything for a last review."""
+    identity = _applicant(request)
+    form = await checked_form(request)
+    _ = gettext_for(request)
+    values = flat_values(form, [*RENT_FIELDS, "submission_key"])
+    if not values["submission_key"]:
+        values["submission_key"] = secrets.token_urlsafe(16)
+    if form.get("change"):
+        return _form_page(request, identity, values, [])
+    try:
+        checked = RentSubsidyForm.model_validate({"program": "rent_subsidy", **nested(_without_key(values))})
+    except ValidationError as error:
+        errors = field_errors(error, rent_labels(_), RENT_FIELDS, _)
+        return _form_page(request, identity, values, errors, status_code=400)
+    return render(
+        request,
+        "rent_confirm.html",
+        {
+            "title": _("Check your answers before you submit"),
+            "values": values,
+            "checked": checked,
+            "labels": rent_labels(_),
+            "fields": RENT_FIELDS,
+            "county_name": dict(counties(request.cookies.get("lang") or "zh-CN")),
+            "monthly_subsidy": _monthly_subsidy(checked),
+        },
+        identity=identity,
+    )
+
+
+@router.post("/apply/rent-subsidy/confirm", response_class=HTMLResponse)
+async def rent_submit(request: Request, db: SessionDep, res: ResourcesDep) -> Response:
+    identity = _applicant(request)
+    form = await checked_form(request)
+    _ = gettext_for(request)
+    values = flat_values(form, [*RENT_FIELDS, "submission_key"])
+    try:
+        checked = RentSubsidyForm.model_validate({"program": "rent_subsidy", **nested(_without_key(values))})
+    except ValidationError as error:
+        errors = field_errors(error, rent_labels(_), RENT_FIELDS, _)
+        return _form_page(request, identity, values, errors, status_code=400)
+    # The key made when the form was first shown: pressing "submit" twice, or going back, gives one application.
+    key = values["submission_key"][:100] or None
+    application, _created = await procedures.submit_application(
+        db, res.temporal, res.settings.task_queue, identity, checked, f"page-{key}" if key else None
+    )
+    return RedirectResponse(f"/my/applications/{application.id}?submitted=1", status_code=303)
+
+
+@router.get("/my/applications/{application_id}/withdraw", response_class=HTMLResponse)
+async def withdraw_form(request: Request, application_id: str, db: SessionDep) -> Response:
+    identity = _applicant(request)
+    _ = gettext_for(request)
+    application = await get_visible_application(db, application_id, identity)
+    return render(
+        request,
+        "withdraw.html",
+        {"title": _("Withdraw your application"), "app": application, "PROGRAM": PROGRAM},
+        identity=identity,
+    )
+
+
+@router.post("/my/applications/{application_id}/withdraw", response_class=HTMLResponse)
+async def withdraw(request: Request, application_id: str, db: SessionDep, res: ResourcesDep) -> Response:
+    identity = _applicant(request)
+    await checked_form(request)
+    _ = gettext_for(request)
+    application = await get_visible_application(db, application_id, identity)
+    request_in = PROGRAMS[application.program].event_input(
+        application, EventIn(type="withdrawn"), procedures.actor_of(identity)
+    )
+    await db.commit()
+    try:
+        await procedures.send_event(res.temporal, application.workflow_id, request_in)
+    except ServiceError as refused:
+        return await _application_page(
+            request, db, identity, application_id, problem=str(refused.detail), status_code=refused.status_code
+        )
+    return await _application_page(
+        request, db, identity, application_id, notice=_("Your application has been withdrawn.")
+    )
+
+
+@router.get("/my/applications/{application_id}/correct", response_class=HTMLResponse)
+async def correct_form(request: Request, application_id: str, db: SessionDep) -> Response:
+    identity = _applicant(request)
+    application = await get_visible_application(db, application_id, identity)
+    stored = application.form
+    values = {name: str(stored.get(name.split(".")[0], {}).get(name.split(".")[1], "")) for name in CORRECTION_FIELDS}
+    return _form_page(request, identity, values, [], correcting=application)
+
+
+@router.post("/my/applications/{application_id}/correct", response_class=HTMLResponse)
+async def correct(request: Request, application_id: str, db: SessionDep, res: ResourcesDep) -> Response:
+    identity = _applicant(request)
+    form = await checked_form(request)
+    _ = gettext_for(request)
+    application = await get_visible_application(db, application_id, identity)
+    values = flat_values(form, CORRECTION_FIELDS)
+    data = nested(values)
+    try:
+        correction = RentCorrection.model_validate(
+            {
+                "hukou_county": data.get("applicant", {}).get("hukou_county"),
+                "business": data.get("business", {}),
+                "lease": data.get("lease", {}),
+            }
+        )
+    except ValidationError as error:
+        aliases = {"hukou_county": "applicant.hukou_county"}
+        errors = field_errors(error, rent_labels(_), CORRECTION_FIELDS, _, aliases)
+        return _form_page(request, identity, values, errors, correcting=application, status_code=400)
+    event = PROGRAMS[application.program].event_input(
+        application, EventIn(type="corrected", corrected=correction), procedures.actor_of(identity)
+    )
+    await db.commit()
+    try:
+        await procedures.send_event(res.temporal, application.workflow_id, event)
+    except ServiceError as refused:
+        return await _application_page(
+            request, db, identity, application_id, problem=str(refused.detail), status_code=refused.status_code
+        )
+    return RedirectResponse(f"/my/applications/{application_id}?submitted=1", status_code=303)
+
+
+def _monthly_subsidy(form: RentSubsidyForm) -> Decimal | None:
+    version = version_in_force(procedures.china_today())
+    return monthly_subsidy(form.facts().monthly_rent, version.rent) if version else None
+
+
+def _without_key(values: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in values.items() if k != "submission_key"}

@@ -1,0 +1,109 @@
+"""Sign-in, sign-out, keeping a session alive, the language switch, and the start page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from subsidy.api.accounts import authenticate
+from subsidy.api.deps import SessionDep
+from subsidy.api.pages.form_support import FieldError
+from subsidy.api.pages.i18n import LANGUAGE_COOKIE, LANGUAGES
+from subsidy.api.pages.web import (
+    checked_form,
+    gettext_for,
+    page_identity,
+    page_settings,
+    render,
+    require_user,
+    safe_next,
+    sign_in,
+    sign_out,
+)
+from subsidy.api.security import Identity
+
+router = APIRouter(include_in_schema=False)
+OFFICIAL_ROLES = ("county_dpf", "county_hr", "city_dpf", "region_hr")
+
+
+def start_page(identity: Identity) -> str:
+    if identity.has(*OFFICIAL_ROLES):
+        return "/inbox"
+    if identity.has("applicant"):
+        return "/my/applications"
+    return "/"
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request) -> Response:
+    identity = page_identity(request)
+    if identity is not None and start_page(identity) != "/":
+        return RedirectResponse(start_page(identity), status_code=303)
+    _ = gettext_for(request)
+    return render(request, "home.html", {"title": _("Disability employment subsidies")}, identity=identity)
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(
+    request: Request,
+    next: Annotated[str | None, Query(max_length=500)] = None,
+    expired: Annotated[int, Query(ge=0, le=1)] = 0,
+) -> Response:
+    _ = gettext_for(request)
+    notice = (
+        _("You were signed out because you did not use the service for a while. Sign in again.") if expired else None
+    )
+    return render(
+        request,
+        "login.html",
+        {"title": _("Sign in"), "next": safe_next(next, ""), "values": {}, "errors": [], "notice": notice},
+    )
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request, db: SessionDep) -> Response:
+    form = await checked_form(request)
+    _ = gettext_for(request)
+    username = str(form.get("username", "")).strip()
+    password = str(form.get("password", ""))
+    next_path = safe_next(str(form.get("next", "")), "")
+    identity = await authenticate(db, username, password) if username and password else None
+    if identity is None:
+        errors = [FieldError("username", _("User name"), _("The user name or password is wrong"), _("Error:"))]
+        return render(
+            request,
+            "login.html",
+            {"title": _("Sign in"), "next": next_path, "values": {"username": username}, "errors": errors},
+            status_code=400,
+        )
+    sign_in(request, identity)
+    return RedirectResponse(next_path or start_page(identity), status_code=303)
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    await checked_form(request)
+    sign_out(request)
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.post("/session/extend")
+async def extend(request: Request) -> Response:
+    await checked_form(request)
+    require_user(request)  # recording the activity is what extends the idle time-out
+    return Response(status_code=204)
+
+
+@router.post("/language")
+async def switch_language(request: Request) -> Response:
+    form = await checked_form(request)
+    chosen = str(form.get("lang", ""))
+    response = RedirectResponse(safe_next(str(form.get("next", "/"))), status_code=303)
+    if chosen in LANGUAGES:
+        settings = page_settings(request)
+        response.set_cookie(
+            LANGUAGE_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="lax", secure=settings.cookie_secure
+        )
+    return response

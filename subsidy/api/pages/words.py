@@ -1,0 +1,130 @@
+"""The words the pages use for codes (GLOSSARY.md): marked for the catalogue, translated when shown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
+
+
+STATUS = {
+    "submitted": N_("Submitted"),
+    "under_review": N_("Under review"),
+    "returned": N_("Returned for correction"),
+    "rejected": N_("Rejected"),
+    "publicity": N_("In publicity"),
+    "approved": N_("Approved"),
+    "active": N_("Active (paid monthly)"),
+    "completed": N_("Completed"),
+    "terminated": N_("Terminated"),
+    "withdrawn": N_("Withdrawn"),
+}
+
+NEXT_STEP = {
+    "submitted": N_("We are checking your application against the rules."),
+    "under_review": N_("The County Disabled Persons' Federation is reviewing your application."),
+    "returned": N_("Your application was returned: correct it and submit it again."),
+    "rejected": N_("Nothing more to do. You may apply again if your situation changes."),
+    "publicity": N_("The placement is being made public; objections may be raised."),
+    "approved": N_("Approved: payments will be scheduled."),
+    "active": N_("The subsidy is paid at the end of each month of the schedule."),
+    "completed": N_("All months have been paid."),
+    "terminated": N_("The subsidy was stopped; months not yet paid are cancelled."),
+    "withdrawn": N_("You withdrew this application."),
+}
+
+PROGRAM = {
+    "rent_subsidy": N_("Start-up premises rent subsidy"),
+    "public_welfare_post": N_("Public-welfare post declaration"),
+    "public_welfare_placement": N_("Public-welfare post placement"),
+    "flexible_employment_insurance_subsidy": N_("Flexible-employment social insurance subsidy"),
+    "training_subsidy": N_("Vocational skills training subsidy"),
+}
+
+TASK_STATUS = {
+    "open": N_("Open"),
+    "claimed": N_("Claimed"),
+    "done": N_("Done"),
+    "cancelled": N_("Cancelled"),
+}
+
+STEP = {
+    "county_review": N_("County DPF review"),
+    "city_escalation": N_("City DPF escalation (overdue review)"),
+}
+
+DECISION = {"approve": N_("Approve"), "reject": N_("Reject"), "return": N_("Return for correction")}
+
+SCHEDULE_STATUS = {"planned": N_("Planned"), "paid": N_("Paid"), "cancelled": N_("Cancelled")}
+
+ROLE = {
+    "applicant": N_("Applicant"),
+    "county_dpf": N_("County Disabled Persons' Federation"),
+    "county_hr": N_("County HR and Social Security Bureau"),
+    "city_dpf": N_("City Disabled Persons' Federation"),
+    "region_hr": N_("Region HR and Social Security Department"),
+    "auditor": N_("Auditor"),
+}
+
+REASON = {
+    "operated_less_than_one_year": N_("The business has not operated for one full year since its licence date"),
+    "more_than_three_years_since_start": N_("More than three years have passed since the business was started"),
+    "blind_massage_excluded": N_("Blind massage shops are not covered by the rent subsidy"),
+    "wrong_county": N_("Apply to the County DPF of your household registration"),
+    "outside_policy_window": N_("The application date is outside the period of the policy"),
+    "already_has_active_rent_subsidy": N_("You already receive (or have applied for) the rent subsidy"),
+    "lease_outside_subsidy_period": N_("The lease does not cover any month of the first three years of the business"),
+    "rent_months_exhausted": N_("All 36 months of the rent subsidy have already been used"),
+}
+
+# Messages for form errors, by the error code the validators give (pydantic error type).
+FIELD_ERROR = {
+    "missing": N_("Enter this information"),
+    "string_too_short": N_("Enter this information"),
+    "id_length": N_("The ID number must have 18 characters"),
+    "id_format": N_("The ID number has 17 digits followed by a digit or X"),
+    "id_birth_date": N_("The date of birth in the ID number is not a real date"),
+    "id_checksum": N_("The ID number is not valid: check each character (the last one is a check character)"),
+    "cert_length": N_("The certificate number must have 20 characters"),
+    "cert_format": N_("The certificate number is the 18-character ID number followed by two digits"),
+    "cert_category": N_("The 19th character (the category of disability) must be 1 to 7"),
+    "cert_grade": N_("The 20th character (the grade of disability) must be 1 to 4"),
+    "cert_id_mismatch": N_("The certificate number must begin with your ID number"),
+    "credit_code_length": N_("The unified social credit code must have 18 characters"),
+    "credit_code_format": N_("The unified social credit code uses digits and capital letters (no I, O, S, V or Z)"),
+    "credit_code_checksum": N_("The unified social credit code is not valid: check each character"),
+    "date_format": N_("Enter a date as year-month-day, for example 2025-03-15"),
+    "date_range": N_("Enter a date between 1990 and 2100"),
+    "money_format": N_("Enter an amount in yuan with at most two decimals, for example 1200.00"),
+    "money_range": N_("Enter an amount above 0.00"),
+    "lease_order": N_("The lease must end on or after the day it starts"),
+    "phone_format": N_("Enter a phone number of 7 to 20 digits"),
+    "bank_account_format": N_("Enter the bank account number: 8 to 30 digits"),
+    "county_format": N_("Choose the county of your household registration"),
+    "choice": N_("Choose one of the options"),
+    "reason_required": N_("Give the reason for this decision"),
+    "decision_required": N_("Choose a decision"),
+}
+
+
+def field_error(_: Callable[[str], str], code: str) -> str:
+    return _(FIELD_ERROR[code])
+
+
+# The workflows' and the inbox's refusals, shown on the task page in the page's language.
+REFUSALS = (
+    N_("the task is not open"),
+    N_("the task was settled a moment ago"),
+    N_("this task belongs to another county"),
+    N_("this task belongs to another role or county"),
+    N_("an official may not decide an application they submitted"),
+    N_("separation of duties: another official must approve what you already reviewed"),
+    N_("only a task you have claimed can be released"),
+    N_("this procedure has ended; nothing more can be decided"),
+    N_("the task is already done"),
+    N_("the task is already cancelled"),
+    N_("only the applicant may withdraw"),
+)
