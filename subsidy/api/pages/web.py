@@ -37,7 +37,7 @@ CONTENT_SECURITY_POLICY = (
 
 CHINA = timezone(timedelta(hours=8))
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
-templates.env.globals.update(china=CHINA, DECISION=DECISION, reference=lambda application_id: str(application_id)[:8].upper())
+templates.env.globals.update(china=CHINA, DECISION=DECISION, reference=lambda application: str(application)[:8].upper())
 
 
 class LoginRequired(Exception):
