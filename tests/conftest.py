@@ -4,6 +4,7 @@ service itself over real HTTP (uvicorn on a free port, with its worker)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
@@ -57,20 +58,31 @@ async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
-@pytest.fixture(scope="session")
-async def base_url(database_url: str, dev_server_env: WorkflowEnvironment) -> AsyncIterator[str]:
+@contextlib.asynccontextmanager
+async def running_service(
+    database_url: str, temporal: WorkflowEnvironment, **settings_values: object
+) -> AsyncIterator[str]:
+    """The service on a free port, with its own worker and task queue; yields its base URL."""
     task_queue = f"api-{uuid.uuid4()}"
-    settings = Settings(SUBSIDY_TASK_QUEUE=task_queue, SUBSIDY_JWT_SECRET="x" * 48)  # type: ignore[call-arg]
+    settings = Settings(SUBSIDY_TASK_QUEUE=task_queue, SUBSIDY_JWT_SECRET="x" * 48, **settings_values)  # type: ignore[arg-type]
     engine = create_engine(database_url)
     sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
-    resources = Resources(settings, engine, sessions, dev_server_env.client, settings.signing_key())
+    resources = Resources(settings, engine, sessions, temporal.client, settings.signing_key())
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(resources), host="127.0.0.1", port=port, log_level="warning"))
-    async with build_worker(dev_server_env.client, task_queue, sessions):
-        serving = asyncio.create_task(server.serve())
-        while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for this
-            await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-        server.should_exit = True
-        await serving
-    await engine.dispose()
+    try:
+        async with build_worker(temporal.client, task_queue, sessions):
+            serving = asyncio.create_task(server.serve())
+            while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for this
+                await asyncio.sleep(0.05)
+            yield f"http://127.0.0.1:{port}"
+            server.should_exit = True
+            await serving
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def base_url(database_url: str, dev_server_env: WorkflowEnvironment) -> AsyncIterator[str]:
+    async with running_service(database_url, dev_server_env) as url:
+        yield url

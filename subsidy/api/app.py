@@ -53,5 +53,8 @@ def create_app(resources: Resources | None = None, *, cookie_secure: bool | None
         app,
         resources.signing_key if resources is not None else settings.signing_key(),
         cookie_secure=settings.cookie_secure if cookie_secure is None else cookie_secure,
+        idle_seconds=settings.session_idle_seconds,
+        absolute_seconds=settings.session_absolute_seconds,
+        warn_seconds=settings.session_warn_seconds,
     )
     return app

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     temporal_ui_port: int = Field(default=8233, alias="SUBSIDY_TEMPORAL_UI_PORT")
     # Session and CSRF cookies are Secure by default; browsers accept Secure cookies from http://localhost.
     cookie_secure: bool = Field(default=True, alias="SUBSIDY_COOKIE_SECURE")
+    # Page sessions end after this much inactivity, or this long after sign-in; a warning comes first.
+    session_idle_seconds: int = Field(default=30 * 60, ge=1, alias="SUBSIDY_SESSION_IDLE_SECONDS")
+    session_absolute_seconds: int = Field(default=10 * 3600, ge=1, alias="SUBSIDY_SESSION_ABSOLUTE_SECONDS")
+    session_warn_seconds: int = Field(default=3 * 60, ge=1, alias="SUBSIDY_SESSION_WARN_SECONDS")
     # The zone in which a subsidy month ends and a working day begins.
     timezone: str = Field(default="Asia/Shanghai", alias="SUBSIDY_TIMEZONE")
 

@@ -223,3 +223,94 @@ async def test_pages_with_personal_data_are_not_cached_and_scripts_are_restricte
     cookies = {c["name"]: c for c in await page.context.cookies()}
     session = cookies["subsidy_session"]
     assert session["httpOnly"] and session["secure"] and session["sameSite"] == "Lax"
+
+
+async def apply_through_the_form(page: Page, monthly_rent: str = "1200.00") -> str:
+    """Submit a rent subsidy application on the pages; returns the application's page URL."""
+    await page.goto("/apply/rent-subsidy")
+    answers = rent_answers(new_resident_id())
+    answers["#lease-monthly_rent"] = monthly_rent
+    for selector, value in answers.items():
+        await page.fill(selector, value)
+    await page.select_option("#applicant-hukou_county", "150203")
+    await page.check("#business-business_type-general")
+    await page.click("form[action='/apply/rent-subsidy'] button.button")
+    await page.click("form[action='/apply/rent-subsidy/confirm'] button")
+    await page.wait_for_url(re.compile(r".*/my/applications/[0-9a-f-]+\?submitted=1"))
+    return page.url.split("?")[0]
+
+
+async def open_task_of(page: Page, reference: str) -> None:
+    await page.goto("/inbox")
+    link = page.locator(f"tr[data-reference='{reference}'] a")
+    for _ in range(50):
+        if await link.count():
+            break
+        await asyncio.sleep(0.2)
+        await page.reload()
+    await link.click()
+    await page.wait_for_url("**/tasks/*")
+
+
+async def test_return_correct_refusal_on_the_page_and_withdraw(page: Page) -> None:
+    await sign_in(page, "applicant-a")
+    application_url = await apply_through_the_form(page)
+    reference = (await page.locator("#reference").inner_text()).strip()
+    await sign_out(page)
+
+    await sign_in(page, "dpf-150203-a")
+    await open_task_of(page, reference)
+    task_url = page.url
+    await page.check("#decision-return")
+    await page.click("form[action$='/decision'] button")  # no reason given
+    await expect(page.locator(".error-summary")).to_contain_text("请填写理由")
+    await expect(page.locator("#reason")).to_have_attribute("aria-invalid", "true")
+    await assert_accessible(page)
+    await page.check("#decision-return")
+    await page.fill("#reason", "请补充租赁合同原件照片")
+    await page.click("form[action$='/decision'] button")
+    await page.wait_for_url("**/inbox?decided=*")
+    await sign_out(page)
+
+    await sign_in(page, "applicant-a")
+    await page.goto(application_url)
+    await expect(page.locator("main")).to_contain_text("退回补正")
+    await expect(page.locator("main")).to_contain_text("请补充租赁合同原件照片")
+    await page.get_by_role("link", name="补正后重新提交").click()
+    await expect(page.locator("#lease-monthly_rent")).to_have_value("1200.00")
+    await assert_accessible(page)
+    await page.fill("#lease-monthly_rent", "900.00")
+    await page.click("form[action$='/correct'] button.button")
+    await page.wait_for_url(re.compile(r".*/my/applications/[0-9a-f-]+\?submitted=1"))
+    await sign_out(page)
+
+    # The official who returned it may not approve it now: the workflow says no, and the page says why.
+    await sign_in(page, "dpf-150203-a")
+    await open_task_of(page, reference)
+    assert page.url != task_url  # a new review round, a new task
+    await page.check("#decision-approve")
+    await page.fill("#monthly_rent", "900.00")
+    await page.click("form[action$='/decision'] button")
+    await expect(page.locator(".error-summary")).to_contain_text("不相容岗位分离")
+    await expect(page.locator("h1")).to_have_text("旗县区残联审核")
+    await assert_accessible(page)
+    await sign_out(page)
+
+    await sign_in(page, "dpf-150203-b")
+    await open_task_of(page, reference)
+    await page.check("#decision-approve")
+    await page.fill("#monthly_rent", "900.00")
+    await page.click("form[action$='/decision'] button")
+    await page.wait_for_url("**/inbox?decided=*")
+    await sign_out(page)
+
+    await sign_in(page, "applicant-a")
+    await page.goto(application_url)
+    await expect(page.locator("tbody")).to_contain_text("900.00")
+    await page.get_by_role("link", name="撤回申请").click()
+    await expect(page.locator("h1")).to_have_text("撤回申请")
+    await assert_accessible(page)
+    await page.click("form[action$='/withdraw'] button")
+    await expect(page.locator(".notice")).to_contain_text("您的申请已撤回")
+    await expect(page.locator("main")).to_contain_text("已撤回")
+    await expect(page.locator("tbody")).to_contain_text("已取消")

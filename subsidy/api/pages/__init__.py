@@ -13,9 +13,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from subsidy.api.errors import ServiceError
 from subsidy.api.pages import applicant_pages, approver_pages, auth_pages
 from subsidy.api.pages.web import (
-    ABSOLUTE_SECONDS,
     CSRF_COOKIE,
     CSRF_FIELD,
+    CSRF_MAX_AGE_SECONDS,
     CsrfRejected,
     LoginRequired,
     PageSettings,
@@ -34,7 +34,15 @@ def is_page(request: Request) -> bool:
     return not (path.startswith("/api/") or path in ("/healthz", "/openapi.json") or path.startswith("/docs"))
 
 
-def install_pages(app: FastAPI, secret: str, *, cookie_secure: bool = True) -> None:
+def install_pages(
+    app: FastAPI,
+    secret: str,
+    *,
+    cookie_secure: bool = True,
+    idle_seconds: int = 30 * 60,
+    absolute_seconds: int = 10 * 60 * 60,
+    warn_seconds: int = 3 * 60,
+) -> None:
     # fastapi-csrf-protect keeps its settings on the class: a subclass per app keeps apps (and tests) apart.
     csrf_class: type[CsrfProtect] = type("PageCsrf", (CsrfProtect,), {})
     csrf_class.load_config(
@@ -43,17 +51,24 @@ def install_pages(app: FastAPI, secret: str, *, cookie_secure: bool = True) -> N
             ("cookie_key", CSRF_COOKIE),
             ("token_location", "body"),
             ("token_key", CSRF_FIELD),
-            ("max_age", ABSOLUTE_SECONDS),
+            ("max_age", CSRF_MAX_AGE_SECONDS),
             ("cookie_samesite", "strict"),
             ("cookie_secure", cookie_secure),
         ]
     )
-    app.state.page_settings = PageSettings(csrf=csrf_class(), secret=secret, cookie_secure=cookie_secure)
+    app.state.page_settings = PageSettings(
+        csrf=csrf_class(),
+        secret=secret,
+        cookie_secure=cookie_secure,
+        idle_seconds=idle_seconds,
+        absolute_seconds=absolute_seconds,
+        warn_seconds=warn_seconds,
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,
         session_cookie=SESSION_COOKIE,
-        max_age=ABSOLUTE_SECONDS,
+        max_age=absolute_seconds,
         same_site="lax",
         https_only=cookie_secure,
     )

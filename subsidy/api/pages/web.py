@@ -23,11 +23,8 @@ from subsidy.api.security import Identity
 from subsidy.forms import TEMPLATES_DIR
 from subsidy.policy.counties import BAOTOU_COUNTIES, BAOTOU_COUNTIES_EN
 
-# Idle and absolute limits of a page session. A warning appears WARN_BEFORE seconds before the idle limit,
-# with a button that extends the session without leaving the page (WCAG 2.2.1).
-IDLE_SECONDS = 30 * 60
-ABSOLUTE_SECONDS = 10 * 60 * 60
-WARN_BEFORE_SECONDS = 3 * 60
+# The CSRF token outlives any session: a form left open is refused for its session, never for its token.
+CSRF_MAX_AGE_SECONDS = 24 * 60 * 60
 CSRF_COOKIE = "subsidy_csrf"
 CSRF_FIELD = "csrf_token"
 CONTENT_SECURITY_POLICY = (
@@ -55,6 +52,11 @@ class PageSettings:
     csrf: CsrfProtect
     secret: str
     cookie_secure: bool
+    # Idle and absolute limits of a page session. A warning appears `warn_seconds` before the idle limit, with a
+    # button that extends the session without leaving the page (WCAG 2.2.1).
+    idle_seconds: int = 30 * 60
+    absolute_seconds: int = 10 * 60 * 60
+    warn_seconds: int = 3 * 60
 
 
 def page_settings(request: Request) -> PageSettings:
@@ -92,7 +94,11 @@ def page_identity(request: Request) -> Identity | None:
     if "username" not in session:
         return None
     now = int(time.time())
-    if now - int(session.get("started", 0)) > ABSOLUTE_SECONDS or now - int(session.get("seen", 0)) > IDLE_SECONDS:
+    limits = page_settings(request)
+    if (
+        now - int(session.get("started", 0)) > limits.absolute_seconds
+        or now - int(session.get("seen", 0)) > limits.idle_seconds
+    ):
         session.clear()
         session["expired"] = True
         return None
@@ -127,7 +133,7 @@ def _csrf_token(request: Request) -> tuple[str, str | None]:
     if signed:
         try:
             token: str = URLSafeTimedSerializer(settings.secret, salt="fastapi-csrf-token").loads(
-                signed, max_age=ABSOLUTE_SECONDS
+                signed, max_age=CSRF_MAX_AGE_SECONDS
             )
             return token, None
         except BadData:
@@ -155,6 +161,7 @@ def render(
     identity: Identity | None = None,
 ) -> HTMLResponse:
     lang = language(request)
+    settings = page_settings(request)
     token, new_cookie = _csrf_token(request)
     signed_in = identity if identity is not None else page_identity(request)
     values = {
@@ -163,19 +170,19 @@ def render(
         "user": signed_in,
         "csrf_field": CSRF_FIELD,
         "csrf_token": token,
-        "idle_seconds": IDLE_SECONDS,
-        "warn_seconds": WARN_BEFORE_SECONDS,
+        "idle_seconds": settings.idle_seconds,
+        "warn_seconds": settings.warn_seconds,
+        "warn_minutes": max(settings.warn_seconds // 60, 1),
         "current_path": request.url.path,
         "county_name": lambda code: (BAOTOU_COUNTIES_EN if lang == "en" else BAOTOU_COUNTIES).get(code, code),
         **(context or {}),
     }
     response = templates.TemplateResponse(request, template, values, status_code=status_code)
     if new_cookie is not None:
-        settings = page_settings(request)
         response.set_cookie(
             CSRF_COOKIE,
             new_cookie,
-            max_age=ABSOLUTE_SECONDS,
+            max_age=CSRF_MAX_AGE_SECONDS,
             httponly=True,
             samesite="strict",
             secure=settings.cookie_secure,
