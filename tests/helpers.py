@@ -6,7 +6,7 @@ import itertools
 import random
 from datetime import date, datetime, timedelta, timezone
 
-from subsidy.policy.identifiers import resident_id_check_character
+from subsidy.policy.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_character, resident_id_check_character
 from subsidy.policy.rent import add_months
 
 CHINA = timezone(timedelta(hours=8))
@@ -22,6 +22,21 @@ def new_resident_id(region: str = "150203", born: date = date(1988, 6, 1)) -> st
     serial = next(_serial) % 1000
     first17 = f"{region}{born:%Y%m%d}{serial:03d}"
     return first17 + resident_id_check_character(first17)
+
+
+def new_resident_id_of(sex: str, born: date, region: str = "150203") -> str:
+    """A valid, unique resident ID of a man ("M", odd 17th digit) or a woman ("F")."""
+    while True:
+        id_number = new_resident_id(region, born)
+        if (int(id_number[16]) % 2 == 1) == (sex == "M"):
+            return id_number
+
+
+def new_credit_code(region: str = "150203") -> str:
+    """A valid, unique unified social credit code: each test employer is a different employer."""
+    serial = "".join(random.choice(CREDIT_CODE_ALPHABET) for _ in range(9))
+    first17 = f"91{region}{serial}"
+    return first17 + credit_code_check_character(first17)
 
 
 def with_bad_checksum(id_number: str) -> str:

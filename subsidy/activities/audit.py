@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,3 +88,39 @@ async def append_audit(
         )
     )
     await session.flush()
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    ok: bool
+    rows: int
+    first_bad_row: int | None
+
+
+async def verify_chain(session: AsyncSession, batch: int = 5000) -> ChainCheck:
+    """Recompute every hash in id order: a changed, deleted, inserted or reordered row breaks the chain there."""
+    prev = GENESIS
+    rows = 0
+    last_id = 0
+    while True:
+        records = (
+            await session.scalars(
+                select(AuditRecord).where(AuditRecord.id > last_id).order_by(AuditRecord.id).limit(batch)
+            )
+        ).all()
+        if not records:
+            return ChainCheck(True, rows, None)
+        for record in records:
+            rows += 1
+            expected = record_hash(
+                prev_hash=prev,
+                at=record.at,
+                kind=record.kind,
+                actor=record.actor,
+                application_id=record.application_id,
+                detail=record.detail,
+            )
+            if record.prev_hash != prev or record.hash != expected:
+                return ChainCheck(False, rows, record.id)
+            prev = record.hash
+            last_id = record.id

@@ -101,6 +101,8 @@ async def submit_application(
     applied_on = china_today()
     policy = await policy_in_force(session, applied_on)
     county = program.county(form)
+    if program.admit is not None:
+        county = await program.admit(session, form, person_id, identity.username) or county
     inserted = await session.scalar(
         insert(Application)
         .values(

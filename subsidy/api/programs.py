@@ -6,18 +6,36 @@ Submission itself (idempotency, the application row, the audit record, starting 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from subsidy.api import public_welfare
 from subsidy.api.errors import Invalid
 from subsidy.api.schemas import EventIn
+from subsidy.api.training import training_event, training_input
 from subsidy.db.models import Application
+from subsidy.forms.public_welfare import (
+    FlexibleInsuranceForm,
+    PostCollectionForm,
+    PublicWelfarePlacementForm,
+    PublicWelfarePostForm,
+)
 from subsidy.forms.rent_subsidy import RentSubsidyForm, corrected_rent_facts
+from subsidy.forms.training_subsidy import TrainingSubsidyForm
 from subsidy.workflows.contracts import RENT_SUBSIDY_WORKFLOW, Actor, EventInput, RentSubsidyInput
+from subsidy.workflows.placement_contracts import (
+    FLEXIBLE_INSURANCE_WORKFLOW,
+    POST_COLLECTION_WORKFLOW,
+    PUBLIC_WELFARE_PLACEMENT_WORKFLOW,
+    PUBLIC_WELFARE_POST_WORKFLOW,
+)
+from subsidy.workflows.training_contracts import TRAINING_SUBSIDY_WORKFLOW
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,10 @@ class Program:
     workflow_input: Callable[[StartContext, Any], Any]
     # The argument of the workflow's `event` update for an API event (raise `Invalid` for one that does not apply).
     event_input: Callable[[Application, EventIn, Actor], Any]
+    # Checks that need the database, run in the submission's transaction after the person's row is written (and
+    # so locked): raise a ServiceError to refuse, e.g. 409 for an entitlement that excludes this one. Returns the
+    # county when the form alone does not name it (a placement's is its post's), else None.
+    admit: Callable[[AsyncSession, Any, uuid.UUID | None, str], Awaitable[str | None]] | None = None
 
 
 def _rent_input(context: StartContext, form: RentSubsidyForm) -> RentSubsidyInput:
@@ -86,8 +108,79 @@ RENT_SUBSIDY = Program(
     event_input=_rent_event,
 )
 
-PROGRAMS: dict[str, Program] = {program.code: program for program in (RENT_SUBSIDY,)}
+TRAINING_SUBSIDY = Program(
+    code="training_subsidy",
+    form=TrainingSubsidyForm,
+    applicant_roles=("provider",),
+    workflow=TRAINING_SUBSIDY_WORKFLOW,
+    person=lambda form: None,  # a class has many trainees: the workflow's first activity records them
+    county=lambda form: form.county,
+    workflow_input=training_input,
+    event_input=training_event,
+)
+
+PUBLIC_WELFARE_POST = Program(
+    code="public_welfare_post",
+    form=PublicWelfarePostForm,
+    applicant_roles=("employer",),
+    workflow=PUBLIC_WELFARE_POST_WORKFLOW,
+    person=lambda form: None,  # an employer's posts: no person's entitlement
+    county=lambda form: form.county,
+    workflow_input=public_welfare.post_input,
+    event_input=public_welfare.post_event,
+)
+
+# The County DPF's yearly collection: a row and a workflow that declarations open; nobody submits it.
+PUBLIC_WELFARE_POST_COLLECTION = Program(
+    code="public_welfare_post_collection",
+    form=PostCollectionForm,
+    applicant_roles=(),
+    workflow=POST_COLLECTION_WORKFLOW,
+    person=lambda form: None,
+    county=lambda form: form.county,
+    workflow_input=public_welfare.collection_input,
+    event_input=public_welfare.collection_event,
+)
+
+PUBLIC_WELFARE_PLACEMENT = Program(
+    code="public_welfare_placement",
+    form=PublicWelfarePlacementForm,
+    applicant_roles=("employer",),
+    workflow=PUBLIC_WELFARE_PLACEMENT_WORKFLOW,
+    person=lambda form: (form.person.id_number, form.person.name),
+    county=lambda form: "",  # the post's county, which `admit` finds
+    workflow_input=public_welfare.placement_input,
+    event_input=public_welfare.placement_event,
+    admit=public_welfare.admit_placement,
+)
+
+FLEXIBLE_EMPLOYMENT_INSURANCE_SUBSIDY = Program(
+    code="flexible_employment_insurance_subsidy",
+    form=FlexibleInsuranceForm,
+    applicant_roles=("applicant",),
+    workflow=FLEXIBLE_INSURANCE_WORKFLOW,
+    person=lambda form: (form.person.id_number, form.person.name),
+    county=lambda form: form.applied_to_county,
+    workflow_input=public_welfare.flexible_input,
+    event_input=public_welfare.flexible_event,
+    admit=public_welfare.admit_flexible,
+)
+
+PROGRAMS: dict[str, Program] = {
+    program.code: program
+    for program in (
+        RENT_SUBSIDY,
+        TRAINING_SUBSIDY,
+        PUBLIC_WELFARE_POST,
+        PUBLIC_WELFARE_POST_COLLECTION,
+        PUBLIC_WELFARE_PLACEMENT,
+        FLEXIBLE_EMPLOYMENT_INSURANCE_SUBSIDY,
+    )
+}
 
 # The body of POST /api/v1/applications: one form per program, told apart by `program`.
 # A program with a single form still goes through the union so that adding one changes only this line.
-ApplicationForm = Annotated[RentSubsidyForm, Field(discriminator="program")]
+ApplicationForm = Annotated[
+    RentSubsidyForm | TrainingSubsidyForm | PublicWelfarePostForm | PublicWelfarePlacementForm | FlexibleInsuranceForm,
+    Field(discriminator="program"),
+]

@@ -150,6 +150,7 @@ class LedgerRow(BaseModel):
     application_id: str
     period: str
     funder: str
+    item: str = Field(default="subsidy", description="post_subsidy or social_insurance for a placement")
     county: str
     program: str
     amount: MoneyOut

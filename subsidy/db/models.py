@@ -190,7 +190,11 @@ class ScheduledPayment(Base):
 
 
 class LedgerEntry(Base):
-    """Money posted: one row per funder per period. The unique key makes a retried posting a no-op."""
+    """Money posted: one row per funder, period and item. The unique key makes a retried posting a no-op.
+
+    `item` tells apart the kinds of money one month pays (a placement: post subsidy and social insurance); a
+    program with one kind posts `subsidy`, under the key `application:period:funder` it always had.
+    """
 
     __tablename__ = "ledger"
 
@@ -199,6 +203,7 @@ class LedgerEntry(Base):
     application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"))
     period: Mapped[str] = mapped_column(String(7))
     funder: Mapped[str] = mapped_column(String(8))
+    item: Mapped[str] = mapped_column(String(24), default="subsidy", server_default="subsidy")
     county: Mapped[str] = mapped_column(String(6))
     program: Mapped[str] = mapped_column(String(48))
     amount: Mapped[Decimal] = mapped_column(Money)
@@ -207,7 +212,7 @@ class LedgerEntry(Base):
     __table_args__ = (
         CheckConstraint(_in("funder", FUNDERS), name="known_funder"),
         CheckConstraint("amount >= 0", name="not_negative"),
-        UniqueConstraint("application_id", "period", "funder", name="one_posting_per_funder_period"),
+        UniqueConstraint("application_id", "period", "funder", "item", name="one_posting_per_funder_period_item"),
         Index("ix_ledger_application", "application_id"),
         Index("ix_ledger_county_program", "county", "program"),
     )
@@ -229,3 +234,21 @@ class AuditRecord(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     __table_args__ = (Index("ix_audit_application", "application_id", "id"),)
+
+
+class ArchivedHistory(Base):
+    """The full Temporal history of one closed run, kept for as long as records must be kept."""
+
+    __tablename__ = "workflow_histories"
+
+    workflow_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    run_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(64), unique=True)
+    application_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    workflow_type: Mapped[str] = mapped_column(String(64))
+    events: Mapped[int] = mapped_column(Integer)
+    # Text, not JSONB: the JSON exactly as Temporal wrote it, so the export replays byte for byte.
+    history: Mapped[str] = mapped_column(Text)
+    archived_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_workflow_histories_application", "application_id"),)

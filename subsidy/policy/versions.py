@@ -27,6 +27,7 @@ __all__ = [
     "PlacementParams",
     "PolicyVersion",
     "RentSubsidyParams",
+    "RetirementRule",
     "TrainingParams",
     "version_by_code",
     "version_from_json",
@@ -78,6 +79,41 @@ class RentSubsidyParams:
 
 
 @dataclass(frozen=True)
+class RetirementRule:
+    """One group's statutory retirement age under the national gradual reform in force from 2025-01-01.
+
+    全国人大常委会关于实施渐进式延迟法定退休年龄的决定 (2024-09-13): people born before `first_cohort`'s month keep
+    the baseline; from that month on, the age rises by one month for every `birth_months_per_step` months of birth
+    (the first cohort already gets one month), until it reaches the target.
+    """
+
+    baseline_years: int
+    target_years: int
+    first_cohort: date  # the first birth month the reform touches (day 1)
+    birth_months_per_step: int
+
+    def __post_init__(self) -> None:
+        _require_not_negative(
+            baseline_years=self.baseline_years,
+            target_years=self.target_years,
+            birth_months_per_step=self.birth_months_per_step,
+        )
+        if self.birth_months_per_step == 0 or self.target_years < self.baseline_years:
+            raise ValueError("a retirement rule needs a positive step and a target not below its baseline")
+
+
+def _national_retirement_rules() -> dict[str, RetirementRule]:
+    return {
+        # Men: 60 -> 63, one month every four months, from those born in January 1965.
+        "male_60": RetirementRule(60, 63, date(1965, 1, 1), 4),
+        # Women with the 55 baseline (female cadres): 55 -> 58, one month every four months, from January 1970.
+        "female_55": RetirementRule(55, 58, date(1970, 1, 1), 4),
+        # Women with the 50 baseline (female workers): 50 -> 55, one month every two months, from January 1975.
+        "female_50": RetirementRule(50, 55, date(1975, 1, 1), 2),
+    }
+
+
+@dataclass(frozen=True)
 class PlacementParams:
     """Program P, public-welfare post placement (公益性岗位)."""
 
@@ -91,6 +127,14 @@ class PlacementParams:
     # seeds give none: a deployment fills these per county code.
     monthly_post_subsidy_by_county: dict[str, Decimal] = field(default_factory=dict)
     monthly_social_insurance_subsidy_by_county: dict[str, Decimal] = field(default_factory=dict)
+    # Interpretation: POLICY.md does not say who pays for program P; like R and T, the City DPF pays half.
+    city_share: Decimal = Decimal("0.5")
+    # Interpretation, as for R: a month cut short by retirement is paid by days.
+    pro_rata_partial_months: bool = True
+    # "Statutory retirement age is a parameter": keyed by group (male_60, female_55, female_50).
+    retirement_rules: dict[str, RetirementRule] = field(default_factory=_national_retirement_rules)
+    # Interpretation: a woman on a public-welfare post is a worker (女职工, baseline 50) unless her form says 55.
+    default_female_retirement_category: str = "female_50"
     clause: str = f"{_PLAN} (一) 2"
 
     def __post_init__(self) -> None:
@@ -98,6 +142,10 @@ class PlacementParams:
             amounts: dict[str, Decimal] = getattr(self, name)
             # A private copy, so that a caller's later change to its dict cannot alter a pinned version.
             object.__setattr__(self, name, {county: to_money(amount) for county, amount in amounts.items()})
+        object.__setattr__(self, "retirement_rules", dict(self.retirement_rules))
+        _require_fraction(self.city_share, "placement city_share")
+        if self.default_female_retirement_category not in self.retirement_rules:
+            raise ValueError("default_female_retirement_category must name one of the retirement rules")
         _require_not_negative(
             max_placements=self.max_placements,
             subsidy_years=self.subsidy_years,
@@ -160,20 +208,37 @@ class PolicyVersion:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
 
+# DEMO ASSUMPTION: the plan sets no amounts for public-welfare posts (they follow the HR bureaux' rules for
+# hardship posts), so these are demonstration figures that let the seeded service run program P end to end:
+# the post subsidy at Inner Mongolia's monthly minimum wage tiers (1980 in the city districts, 1910 in the banners
+# and the county), the social-insurance subsidy a plausible employer contribution. A deployment loads its own.
+_URBAN = ("150202", "150203", "150204", "150205", "150206", "150207", "150271")
+_DEMO_POST_SUBSIDY = {c: Decimal("1980.00") if c in _URBAN else Decimal("1910.00") for c in BAOTOU_COUNTIES}
+_DEMO_SOCIAL_INSURANCE = {c: Decimal("986.45") if c in _URBAN else Decimal("951.27") for c in BAOTOU_COUNTIES}
+_DEMO_NOTE = " Public-welfare post amounts are DEMO ASSUMPTIONS: the plan gives none."
+
+
+def _demo_placement() -> PlacementParams:
+    return PlacementParams(
+        monthly_post_subsidy_by_county=_DEMO_POST_SUBSIDY,
+        monthly_social_insurance_subsidy_by_county=_DEMO_SOCIAL_INSURANCE,
+    )
+
+
 BAOTOU_2023 = PolicyVersion(
     code="baotou-2023",
     jurisdiction=BAOTOU_CITY_CODE,
     title="包头市促进残疾人就业实施方案（包府办发〔2023〕43号）",
     description=(
         "Baotou City plan to promote employment of persons with disabilities, published 2023-03-23, "
-        "in force 30 days after publication until 2024-12-31, as the plan itself states."
+        "in force 30 days after publication until 2024-12-31, as the plan itself states." + _DEMO_NOTE
     ),
     valid_from=date(2023, 4, 22),
     valid_to=date(2024, 12, 31),
     source=_SEED_003,
     counties=BAOTOU_COUNTIES,
     rent=RentSubsidyParams(),
-    placement=PlacementParams(),
+    placement=_demo_placement(),
     training=TrainingParams(),
 )
 
@@ -184,14 +249,14 @@ BAOTOU_2025 = PolicyVersion(
     description=(
         "ASSUMPTION: the 2023 plan expired on 2024-12-31; this version assumes its rules and amounts "
         "continue unchanged from 2025-01-01 until a new plan replaces them. A deployment should load "
-        "the plan actually in force."
+        "the plan actually in force." + _DEMO_NOTE
     ),
     valid_from=date(2025, 1, 1),
     valid_to=None,
     source=_SEED_003,
     counties=BAOTOU_COUNTIES,
     rent=RentSubsidyParams(),
-    placement=PlacementParams(),
+    placement=_demo_placement(),
     training=TrainingParams(),
 )
 

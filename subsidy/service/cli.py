@@ -68,14 +68,16 @@ async def up(host: str, port: int, home: Path) -> int:
     from subsidy.api.app import create_app
     from subsidy.api.deps import Resources
     from subsidy.db.session import create_engine, session_factory
-    from subsidy.service.embedded import EmbeddedPostgres, PortInUse, require_free_port, start_temporal
+    from subsidy.service.archiver import run_archiver, set_retention
+    from subsidy.service.embedded import EmbeddedPostgres, PortInUse, listen_on, require_free_port, start_temporal
     from subsidy.service.temporal import build_worker, connect
 
     os.environ.setdefault("SUBSIDY_HOME", str(home))
     settings = Settings(SUBSIDY_HOME=home, SUBSIDY_EMBEDDED=True)  # type: ignore[call-arg]
     external = bool(settings.database_url and settings.temporal_address)
     try:
-        require_free_port(host, port, "the API and pages, --port")
+        # Held from now on, so that nothing started meanwhile (Temporal's metrics port is random) can take it.
+        api_socket = listen_on(host, port, "the API and pages, --port")
         if not external:
             require_free_port("127.0.0.1", settings.temporal_port, "Temporal, SUBSIDY_TEMPORAL_PORT")
             require_free_port("127.0.0.1", settings.temporal_ui_port, "Temporal UI, SUBSIDY_TEMPORAL_UI_PORT")
@@ -109,21 +111,24 @@ async def up(host: str, port: int, home: Path) -> int:
             )
             client = temporal_env.client
             temporal_ui = f"http://localhost:{settings.temporal_ui_port}"
+            await set_retention(client, settings.temporal_namespace, settings.record_retention_days)
         await _migrate_and_seed(database_url, demo_accounts=not external)
         engine = create_engine(database_url)
         sessions = session_factory(engine)
         resources = Resources(settings, engine, sessions, client, settings.signing_key())
         server = _Server(uvicorn.Config(create_app(resources), host=host, port=port, log_level="warning"))
         async with build_worker(client, settings.task_queue, sessions):
-            serving = asyncio.create_task(server.serve())
+            archiving = asyncio.create_task(run_archiver(sessions, client, stop))
+            serving = asyncio.create_task(server.serve(sockets=[api_socket]))
             stopping = asyncio.create_task(stop.wait())
             await asyncio.sleep(0.5)
             if not serving.done():
                 print(_banner(host, port, temporal_ui, demo=not external), flush=True)
             await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
             server.should_exit = True
+            stop.set()
             await serving
-            stopping.cancel()
+            await archiving
         print("subsidy: stopped", flush=True)
         return 0
     finally:
@@ -137,6 +142,7 @@ async def up(host: str, port: int, home: Path) -> int:
 
 async def worker() -> int:
     from subsidy.db.session import create_engine, session_factory
+    from subsidy.service.archiver import run_archiver
     from subsidy.service.temporal import build_worker, connect
 
     settings = get_settings()
@@ -145,13 +151,18 @@ async def worker() -> int:
         return 2
     engine = create_engine(settings.database_url)
     client = await connect(settings.temporal_address, settings.temporal_namespace)
-    running = build_worker(client, settings.task_queue, session_factory(engine))
+    sessions = session_factory(engine)
+    running = build_worker(client, settings.task_queue, sessions)
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(running.shutdown()))
+        loop.add_signal_handler(sig, lambda: (stop.set(), asyncio.ensure_future(running.shutdown())))
+    archiving = asyncio.create_task(run_archiver(sessions, client, stop))
     try:
         await running.run()
     finally:
+        stop.set()
+        await archiving
         await engine.dispose()
     return 0
 
@@ -169,6 +180,12 @@ def main(argv: list[str] | None = None) -> int:
     run_api.add_argument("--port", type=int, default=8000)
     commands.add_parser("migrate", help="apply database migrations and seed the policy versions (DATABASE_URL)")
     commands.add_parser("seed-demo", help="create the demo accounts of API.md (password 'demo'): never in production")
+    run_replay = commands.add_parser("replay", help="replay recorded workflow histories with today's code (auditors)")
+    run_replay.add_argument("file", nargs="?", type=Path, help="a history JSON file (one run, or the service's export)")
+    run_replay.add_argument("--application", help="replay the history of one application")
+    run_replay.add_argument("--all", action="store_true", help="replay every application's history and summarise")
+    run_audit = commands.add_parser("audit", help="auditors' checks")
+    run_audit.add_argument("check", choices=["verify"], help="verify: recompute the audit log's hash chain")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("temporalio").setLevel(logging.WARNING)
@@ -179,6 +196,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "worker":
         return asyncio.run(worker())
     settings = get_settings()
+    if args.command == "replay":
+        from subsidy.service.auditing import replay_command
+
+        if not (args.file or args.application or args.all):
+            parser.error("replay needs FILE, --application ID or --all")
+        return asyncio.run(replay_command(settings, file=args.file, application=args.application, every=args.all))
+    if args.command == "audit":
+        from subsidy.service.auditing import verify_command
+
+        return asyncio.run(verify_command(settings))
     if args.command == "api":
         uvicorn.run("subsidy.api.app:create_app", factory=True, host=args.host, port=args.port)
         return 0

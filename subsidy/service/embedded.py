@@ -41,6 +41,22 @@ def require_free_port(host: str, port: int, what: str) -> None:
             raise
 
 
+def listen_on(host: str, port: int, what: str) -> socket.socket:
+    """A listening socket for the API, or `PortInUse` naming the port."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        server.bind((host, port))
+    except OSError as error:
+        server.close()
+        if error.errno in (errno.EADDRINUSE, errno.EACCES):
+            raise PortInUse(host, port, what) from None
+        raise
+    server.listen(2048)
+    server.set_inheritable(True)
+    return server
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     session_idle_seconds: int = Field(default=30 * 60, ge=1, alias="SUBSIDY_SESSION_IDLE_SECONDS")
     session_absolute_seconds: int = Field(default=10 * 3600, ge=1, alias="SUBSIDY_SESSION_ABSOLUTE_SECONDS")
     session_warn_seconds: int = Field(default=3 * 60, ge=1, alias="SUBSIDY_SESSION_WARN_SECONDS")
+    # How long Temporal keeps closed histories (the record-keeping period); PostgreSQL keeps its own copy anyway.
+    record_retention_days: int = Field(default=3650, ge=1, alias="SUBSIDY_RECORD_RETENTION_DAYS")
     # The zone in which a subsidy month ends and a working day begins.
     timezone: str = Field(default="Asia/Shanghai", alias="SUBSIDY_TIMEZONE")
 

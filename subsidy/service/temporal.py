@@ -7,10 +7,23 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from subsidy.activities.placement import PlacementActivities
 from subsidy.activities.procedure import ProcedureActivities
+from subsidy.activities.training import TrainingActivities
+from subsidy.workflows.flexible_insurance import FlexibleEmploymentInsuranceWorkflow
+from subsidy.workflows.public_welfare_placement import PublicWelfarePlacementWorkflow
+from subsidy.workflows.public_welfare_post import PostCollectionWorkflow, PublicWelfarePostWorkflow
 from subsidy.workflows.rent_subsidy import RentSubsidyWorkflow
+from subsidy.workflows.training_subsidy import TrainingSubsidyWorkflow
 
-WORKFLOWS = [RentSubsidyWorkflow]
+WORKFLOWS = [
+    RentSubsidyWorkflow,
+    TrainingSubsidyWorkflow,
+    PublicWelfarePostWorkflow,
+    PostCollectionWorkflow,
+    PublicWelfarePlacementWorkflow,
+    FlexibleEmploymentInsuranceWorkflow,
+]
 # pydantic carries Decimal, date and datetime exactly (Decimal as a string, never a float).
 DATA_CONVERTER = pydantic_data_converter
 
@@ -24,6 +37,10 @@ def build_worker(client: Client, task_queue: str, sessions: async_sessionmaker[A
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=ProcedureActivities(sessions).all(),
+        activities=[
+            *ProcedureActivities(sessions).all(),
+            *TrainingActivities(sessions).all(),
+            *PlacementActivities(sessions).all(),
+        ],
         max_concurrent_activities=50,
     )

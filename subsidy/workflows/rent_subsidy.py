@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -41,12 +40,12 @@ with workflow.unsafe.imports_passed_through():
     from subsidy.policy.rent import RentFacts, rent_eligibility, rent_schedule
     from subsidy.policy.versions import PolicyVersion, version_from_json
     from subsidy.policy.workdays import CalendarYearUnknown, add_weekdays, add_working_days
+    from subsidy.workflows.common import CHINA, DB_ACTIVITY, check_decision, end_of_day, require_role
     from subsidy.workflows.contracts import (
         CONFLICT,
         FORBIDDEN,
         INVALID,
         RENT_SUBSIDY_WORKFLOW,
-        Actor,
         DecideInput,
         DecideResult,
         DecisionRecord,
@@ -67,22 +66,11 @@ with workflow.unsafe.imports_passed_through():
         WorkflowView,
     )
 
-# China has one time zone and no daylight saving: a subsidy month ends at midnight UTC+8.
-CHINA = timezone(timedelta(hours=8))
 REVIEW_STEP = "county_review"
 ESCALATION_STEP = "city_escalation"
 PAYMENTS_PER_RUN = 12
 STOP_EVENTS = {"withdrawn": "withdrawn", "business_closed": "terminated", "lease_ended": "terminated"}
 TERMINAL = {"rejected", "completed", "terminated", "withdrawn"}
-
-DB_ACTIVITY = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(
-        initial_interval=timedelta(seconds=1),
-        maximum_interval=timedelta(seconds=30),
-        non_retryable_error_types=["BusinessRefusal"],
-    ),
-}
 
 
 def facts_from_message(message: RentFactsMessage) -> RentFacts:
@@ -96,11 +84,6 @@ def facts_from_message(message: RentFactsMessage) -> RentFacts:
         lease_end=message.lease_end,
         monthly_rent=message.monthly_rent,
     )
-
-
-def end_of_day(day: date) -> datetime:
-    """The instant a Chinese calendar day is over."""
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=CHINA)
 
 
 def due_date(start: date, working_days: int) -> date:
@@ -163,7 +146,7 @@ class RentSubsidyWorkflow:
                 max_months=rent.max_months if rent else 0,
             ),
             result_type=EligibilityOutcome,
-            **DB_ACTIVITY,  # type: ignore[arg-type]
+            **DB_ACTIVITY,
         )
         self._state.months_already_used = outcome.months_already_used
         self._state.status = "under_review" if outcome.eligible else "rejected"
@@ -191,7 +174,7 @@ class RentSubsidyWorkflow:
                             ESCALATE_OVERDUE_TASK,
                             OverdueInput(self._input.application_id, review_id, escalation),
                             result_type=str,
-                            **DB_ACTIVITY,  # type: ignore[arg-type]
+                            **DB_ACTIVITY,
                         )
                         self._open_tasks[escalation_id] = escalation
                 await workflow.wait_condition(self._review_settled)
@@ -239,7 +222,7 @@ class RentSubsidyWorkflow:
             OPEN_TASK,
             task,
             result_type=str,
-            **DB_ACTIVITY,  # type: ignore[arg-type]
+            **DB_ACTIVITY,
         )
         self._open_tasks[task_id] = task
         return task_id
@@ -288,12 +271,12 @@ class RentSubsidyWorkflow:
                 county_share=month.county_share,
             ),
             result_type=PaymentResult,
-            **DB_ACTIVITY,  # type: ignore[arg-type]
+            **DB_ACTIVITY,
         )
         month.status = "paid"
 
     async def _change_status(self, change: StatusChange) -> None:
-        await workflow.execute_activity(CHANGE_STATUS, change, **DB_ACTIVITY)  # type: ignore[arg-type]
+        await workflow.execute_activity(CHANGE_STATUS, change, **DB_ACTIVITY)
         self._state.status = change.status
 
     # ---- decide ---------------------------------------------------------------------------------
@@ -332,7 +315,7 @@ class RentSubsidyWorkflow:
                     new_status=new_status,
                     schedule=schedule,
                 ),
-                **DB_ACTIVITY,  # type: ignore[arg-type]
+                **DB_ACTIVITY,
             )
             self._state.decisions.append(
                 DecisionRecord(
@@ -350,18 +333,13 @@ class RentSubsidyWorkflow:
         task = self._open_tasks.get(request.task_id)
         if task is None or self._decided is not None or self._stopped is not None:
             raise ApplicationError("the task is not open", type=CONFLICT)
-        _require_role(request.actor, task.role, task.county)
-        if request.actor.username == self._input.submitted_by:
-            raise ApplicationError("an official may not decide an application they submitted", type=FORBIDDEN)
-        if request.decision == "approve" and any(d.by == request.actor.username for d in self._state.decisions):
-            raise ApplicationError(
-                "separation of duties: another official must approve what you already reviewed",
-                type=FORBIDDEN,
-            )
-        if request.decision not in ("approve", "reject", "return"):
-            raise ApplicationError("decision must be approve, reject or return", type=INVALID)
-        if request.decision in ("reject", "return") and not (request.reason or "").strip():
-            raise ApplicationError(f"a reason is required to {request.decision}", type=INVALID)
+        check_decision(
+            request,
+            role=task.role,
+            county=task.county,
+            submitted_by=self._input.submitted_by,
+            decided_by=(d.by for d in self._state.decisions),
+        )
         if request.decision == "approve":
             try:
                 rent = to_money(request.values.get("monthly_rent", ""))
@@ -423,7 +401,7 @@ class RentSubsidyWorkflow:
                 raise ApplicationError(f"an application that is {status} cannot be withdrawn", type=CONFLICT)
         elif request.type in ("business_closed", "lease_ended"):
             if not is_applicant:
-                _require_role(request.actor, "county_dpf", self._input.county)
+                require_role(request.actor, "county_dpf", self._input.county)
             if status != "active" or self._stopped is not None:
                 raise ApplicationError(
                     f"{request.type} applies to an active subsidy, not one that is {status}", type=CONFLICT
@@ -448,10 +426,3 @@ class RentSubsidyWorkflow:
             policy_version=self._version.code if self._version else None,
             schedule=self._state.schedule,
         )
-
-
-def _require_role(actor: Actor, role: str, county: str | None) -> None:
-    if role not in actor.roles:
-        raise ApplicationError(f"this step needs the role {role}", type=FORBIDDEN)
-    if county is not None and actor.county != county:
-        raise ApplicationError("this task belongs to another county", type=FORBIDDEN)

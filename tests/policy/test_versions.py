@@ -69,8 +69,10 @@ def test_parameters_are_the_seed_numbers() -> None:
     placement = BAOTOU_2023.placement
     assert (placement.max_placements, placement.subsidy_years) == (2, 3)
     assert (placement.retirement_extension_within_years, placement.publicity_working_days) == (5, 5)
-    assert placement.monthly_post_subsidy_by_county == {}
-    assert placement.monthly_social_insurance_subsidy_by_county == {}
+    # The plan gives no amounts: the seeded versions carry DEMO amounts for every county, marked as such.
+    assert placement.monthly_post_subsidy_by_county.keys() == BAOTOU_COUNTIES.keys()
+    assert placement.monthly_social_insurance_subsidy_by_county.keys() == BAOTOU_COUNTIES.keys()
+    assert "DEMO ASSUMPTIONS" in BAOTOU_2023.description
     assert placement.clause == "包府办发〔2023〕43号 (一) 2"
     training = BAOTOU_2023.training
     assert training.per_person_cap == Decimal("1500.00")

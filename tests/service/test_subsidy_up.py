@@ -140,6 +140,16 @@ def test_subsidy_up_serves_stops_cleanly_and_keeps_everything_across_restarts(ho
         assert closed.status_code == 200, closed.text
         assert closed.json()["status"] == "terminated"
         assert [m["status"] for m in closed.json()["schedule"]].count("cancelled") == 22
+        # The auditor's attestations, from the command line, against the running service.
+        replayed = subprocess.run(
+            [installed_binary("subsidy"), "replay", "--all"], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+        assert "0 failed" in replayed.stdout
+        verified = subprocess.run(
+            [installed_binary("subsidy"), "audit", "verify"], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert verified.returncode == 0 and "intact" in verified.stdout, verified.stdout + verified.stderr
     finally:
         assert again.stop() == 0
     assert _leftovers(home) == []

@@ -55,6 +55,7 @@ async def ledger(
             application_id=str(row.application_id),
             period=row.period,
             funder=row.funder,
+            item=row.item,
             county=row.county,
             program=row.program,
             amount=row.amount,

@@ -1,0 +1,13 @@
+"""Activity names of program P and the flexible-employment insurance subsidy (see `names.py` for why by name)."""
+
+RECORD_POST_DECLARATION = "record_post_declaration"
+JOIN_POST_COLLECTION = "join_post_collection"
+REPORT_COLLECTION = "report_collection"
+REFRESH_TASK_SUMMARY = "refresh_task_summary"
+SETTLE_POSTS = "settle_posts"
+CHECK_PLACEMENT = "check_placement"
+CLAIM_PLACEMENT = "claim_placement"
+ACTIVATE_PLACEMENT = "activate_placement"
+POST_PLACEMENT_MONTH = "post_placement_month"
+CHECK_FLEXIBLE_INSURANCE = "check_flexible_insurance"
+CLAIM_FLEXIBLE_INSURANCE = "claim_flexible_insurance"

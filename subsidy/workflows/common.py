@@ -1,0 +1,66 @@
+"""What every procedure's workflow shares: activity options, the Chinese calendar day, and who may decide.
+
+`check_decision` is the one rule for an official's decision on a task (DESIGN.md "How a procedure runs" 3):
+the task's role and county, never the submitter, never approving what the same official already decided
+on in this application (separation of duties), and a reason for every refusal or return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+from subsidy.workflows.contracts import FORBIDDEN, INVALID, Actor, DecideInput
+
+__all__ = ["CHINA", "DB_ACTIVITY", "DECISIONS", "check_decision", "end_of_day", "require_role"]
+
+# China has one time zone and no daylight saving: a calendar day ends at midnight UTC+8.
+CHINA = timezone(timedelta(hours=8))
+DECISIONS = ("approve", "reject", "return")
+
+DB_ACTIVITY: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        maximum_interval=timedelta(seconds=30),
+        non_retryable_error_types=["BusinessRefusal"],
+    ),
+}
+
+
+def end_of_day(day: date) -> datetime:
+    """The instant a Chinese calendar day is over."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=CHINA)
+
+
+def require_role(actor: Actor, role: str, county: str | None) -> None:
+    if role not in actor.roles:
+        raise ApplicationError(f"this step needs the role {role}", type=FORBIDDEN)
+    if county is not None and actor.county != county:
+        raise ApplicationError("this task belongs to another county", type=FORBIDDEN)
+
+
+def check_decision(
+    request: DecideInput, *, role: str, county: str | None, submitted_by: str, decided_by: Iterable[str]
+) -> None:
+    """Refuse a decision the actor may not make.
+
+    `decided_by` are the officials of this application's earlier decisions, whatever the step: whoever approved
+    a class plan may not also approve its completion.
+    """
+    require_role(request.actor, role, county)
+    if request.actor.username == submitted_by:
+        raise ApplicationError("an official may not decide an application they submitted", type=FORBIDDEN)
+    if request.decision == "approve" and request.actor.username in set(decided_by):
+        raise ApplicationError(
+            "separation of duties: another official must approve what you already reviewed",
+            type=FORBIDDEN,
+        )
+    if request.decision not in DECISIONS:
+        raise ApplicationError("decision must be approve, reject or return", type=INVALID)
+    if request.decision in ("reject", "return") and not (request.reason or "").strip():
+        raise ApplicationError(f"a reason is required to {request.decision}", type=INVALID)

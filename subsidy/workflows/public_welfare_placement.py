@@ -1,0 +1,546 @@
+"""Public-welfare post placement (公益性岗位安置), program P of POLICY.md — 包府办发〔2023〕43号 (一) 2.
+
+`PublicWelfarePlacementWorkflow` runs one proposal of a person for an approved post, from the checks to the
+subsidy's last month:
+
+1. pins the policy version; the pure checks (policy window, county, amounts, retirement age) and, under the
+   person's row lock, the post's free place, `exclusive_with_flexible_employment_insurance`, `not_yet_expired`,
+   `placement_cap_reached` and a re-placement's hardship; ineligible → `rejected` with reason codes, no task;
+2. a placement beyond `max_placements` whose submitter asked for it in writing goes first to a City override:
+   two `city_dpf` tasks, each approved with a written reason, by two DIFFERENT officials ("in principle");
+3. a County HR task (update `decide`); approving takes the place again under the locks (a rule that no longer
+   holds is a 409 naming it) and starts publicity (公示) of `publicity_working_days` working days on the official
+   calendar, counted from the approval day (`values.approved_on`, default today); a year the calendar does not
+   know refuses the approval with a clear error rather than guessing;
+4. an `objection` during publicity sends the placement back to County HR (a new round: another official);
+5. no objection → `active`: the subsidy months (3 years from the start date, or up to retirement when that is
+   less than 5 years away) are planned, each paid when it ends as post subsidy and social-insurance subsidy, each
+   split between City and County; months already over are paid at once; `continue_as_new` after 12 payments;
+6. a re-placement (the person's second or later) opens a `region_hr` filing (备案) task whose completion is
+   recorded; the workflow ends only when it is filed;
+7. `employment_ended` stops the months not yet paid (`terminated`); `completed` after the last.
+
+Updates: `decide`, `event` (objection, employment_ended, withdrawn). Query: `view`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import date, timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from subsidy.activities.names import CHANGE_STATUS, OPEN_TASK, RECORD_DECISION
+    from subsidy.activities.placement_names import (
+        ACTIVATE_PLACEMENT,
+        CHECK_PLACEMENT,
+        CLAIM_PLACEMENT,
+        POST_PLACEMENT_MONTH,
+    )
+    from subsidy.policy.placement import (
+        PlacementFacts,
+        placement_reasons,
+        placement_schedule,
+        publicity_last_day,
+        statutory_retirement_date,
+        subsidy_period,
+    )
+    from subsidy.policy.versions import PolicyVersion, version_from_json
+    from subsidy.policy.workdays import CalendarYearUnknown
+    from subsidy.workflows.common import CHINA, DB_ACTIVITY, check_decision, end_of_day, require_role
+    from subsidy.workflows.contracts import (
+        CONFLICT,
+        FORBIDDEN,
+        INVALID,
+        DecideInput,
+        DecideResult,
+        DecisionRecord,
+        DecisionToRecord,
+        EventInput,
+        EventResult,
+        OpenTaskInput,
+        ScheduleMonth,
+        StatusChange,
+        WorkflowView,
+    )
+    from subsidy.workflows.placement_contracts import (
+        PUBLIC_WELFARE_PLACEMENT_WORKFLOW,
+        ClaimResult,
+        PlacementActivation,
+        PlacementCheck,
+        PlacementCheckOutcome,
+        PlacementClaim,
+        PlacementInput,
+        PlacementMonthMessage,
+        PlacementPayment,
+        PlacementState,
+    )
+
+OVERRIDE_STEPS = ("city_override", "city_override_second")
+HR_STEP = "hr_approval"
+FILING_STEP = "region_filing"
+PAYMENTS_PER_RUN = 12
+TERMINAL = {"rejected", "completed", "terminated", "withdrawn"}
+# Who may record an objection received during publicity, or the end of the employment, for the county.
+COUNTY_OFFICIALS = ("county_hr", "county_dpf")
+
+
+def parse_day(text: str, field: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ApplicationError(f"values.{field}: a date as YYYY-MM-DD is required", type=INVALID) from None
+
+
+@workflow.defn(name=PUBLIC_WELFARE_PLACEMENT_WORKFLOW)
+class PublicWelfarePlacementWorkflow:
+    def __init__(self) -> None:
+        self._input: PlacementInput | None = None
+        self._version: PolicyVersion | None = None
+        self._state = PlacementState(status="submitted")
+        self._lock = asyncio.Lock()
+        self._decided: DecideInput | None = None
+        self._stopped: str | None = None
+        self._objection = False
+
+    # ---- run ----------------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: PlacementInput) -> str:
+        self._input = input
+        self._version = version_from_json(input.policy) if input.policy is not None else None
+        if input.state is not None:
+            self._state = input.state
+        else:
+            async with self._lock:
+                outcome = await self._check()
+            if self._state.status == "rejected":
+                return await self._finish()
+            if outcome.needs_override and not await self._override():
+                return await self._finish()
+            if not await self._review_publicity_and_place():
+                return await self._finish()
+        if self._state.status == "active" and self._stopped is None:
+            await self._pay_months()
+        # A re-placement is filed with the region whatever became of it: the filing is its record.
+        await workflow.wait_condition(lambda: self._state.filing_task_id is None or self._state.filed)
+        return await self._finish()
+
+    async def _finish(self) -> str:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state.status
+
+    def _facts(self) -> PlacementFacts:
+        assert self._input is not None
+        return PlacementFacts(
+            county=self._input.county,
+            start_date=self._input.start_date,
+            sex=self._input.sex,
+            birth_date=self._input.birth_date,
+            female_category=self._input.female_category,
+            severe_disability=self._input.severe_disability,
+            special_hardship=self._input.special_hardship,
+        )
+
+    async def _check(self) -> PlacementCheckOutcome:
+        assert self._input is not None
+        params = self._version.placement if self._version else None
+        outcome: PlacementCheckOutcome = await workflow.execute_activity(
+            CHECK_PLACEMENT,
+            PlacementCheck(
+                application_id=self._input.application_id,
+                person_id=self._input.person_id,
+                post_application_id=self._input.post_application_id,
+                post_number=self._input.post_number,
+                start_date=self._input.start_date,
+                reasons=placement_reasons(self._facts(), self._version, self._input.applied_on),
+                severe_disability=self._input.severe_disability,
+                special_hardship=self._input.special_hardship,
+                max_placements=params.max_placements if params else 0,
+                override_requested=bool((self._input.override_reason or "").strip()),
+                policy_version=self._version.code if self._version else None,
+                clause=params.clause if params else None,
+            ),
+            result_type=PlacementCheckOutcome,
+            **DB_ACTIVITY,
+        )
+        self._state.post_id = outcome.post_id
+        self._state.sequence = outcome.sequence
+        self._state.status = "under_review" if outcome.eligible or outcome.needs_override else "rejected"
+        return outcome
+
+    async def _human_step(self, step: str, role: str, county: str | None, summary: str) -> str | None:
+        """Open a task and wait for its decision: the decision, or None when the placement was stopped."""
+        assert self._input is not None
+        task = OpenTaskInput(
+            application_id=self._input.application_id,
+            workflow_id=workflow.info().workflow_id,
+            program=self._input.program,
+            step=step,
+            round=self._state.review_round,
+            role=role,
+            county=county,
+            due_at=None,
+            summary=summary,
+        )
+        async with self._lock:
+            if self._stopped is not None:
+                return None
+            task_id: str = await workflow.execute_activity(OPEN_TASK, task, result_type=str, **DB_ACTIVITY)
+            self._state.open_tasks[task_id] = task
+        await workflow.wait_condition(lambda: self._decided is not None or self._stopped is not None)
+        self._state.open_tasks.pop(task_id, None)
+        if self._stopped is not None or self._decided is None:
+            return None
+        decision, self._decided = self._decided.decision, None
+        return decision
+
+    async def _override(self) -> bool:
+        """Two City officials, one after the other, each with a written reason, lift the cap for this placement."""
+        assert self._input is not None and self._version is not None
+        request = (self._input.override_reason or "").strip()[:300]
+        for number, step in enumerate(OVERRIDE_STEPS, start=1):
+            summary = (
+                f"placement {self._state.sequence} of a person (cap {self._version.placement.max_placements}): "
+                f"City override, signature {number} of 2. Requested: {request}"
+            )
+            if await self._human_step(step, "city_dpf", None, summary) != "approve":
+                return False
+        return True
+
+    async def _review_publicity_and_place(self) -> bool:
+        """County HR, then publicity; an objection starts the round again. True once the person holds the post."""
+        assert self._input is not None
+        while True:
+            summary = (
+                f"placement {self._state.sequence} on post {self._input.post_number} of declaration "
+                f"{self._input.post_application_id}, start {self._input.start_date.isoformat()}"
+            )
+            if await self._human_step(HR_STEP, "county_hr", self._input.county, summary) != "approve":
+                return False
+            assert self._state.publicity_until is not None
+            publicity_over = end_of_day(self._state.publicity_until)
+            while workflow.now() < publicity_over and self._stopped is None and not self._objection:
+                try:
+                    await workflow.wait_condition(
+                        lambda: self._stopped is not None or self._objection,
+                        timeout=publicity_over - workflow.now(),
+                    )
+                except TimeoutError:
+                    pass
+            async with self._lock:
+                if self._stopped is not None:
+                    return False
+                if self._objection:
+                    self._objection = False
+                    self._state.review_round += 1
+                    continue
+                await self._place()
+                return True
+
+    async def _place(self) -> None:
+        assert self._input is not None and self._version is not None
+        params = self._version.placement
+        retirement = statutory_retirement_date(
+            self._input.sex, self._input.birth_date, self._input.female_category, params
+        )
+        period = subsidy_period(self._input.start_date, retirement, params)
+        self._state.schedule = [
+            PlacementMonthMessage(
+                period=m.period,
+                start=m.start,
+                end=m.end,
+                post_subsidy=m.post_subsidy,
+                social_insurance=m.social_insurance,
+                post_city=m.post_city,
+                post_county=m.post_county,
+                insurance_city=m.insurance_city,
+                insurance_county=m.insurance_county,
+            )
+            for m in placement_schedule(period, self._input.county, params)
+        ]
+        await workflow.execute_activity(
+            ACTIVATE_PLACEMENT,
+            PlacementActivation(
+                application_id=self._input.application_id,
+                schedule=self._state.schedule,
+                period_end=period.end,
+                retirement_on=retirement,
+                extended_to_retirement=period.extended_to_retirement,
+            ),
+            **DB_ACTIVITY,
+        )
+        self._state.status = "active"
+        if self._state.sequence >= 2:
+            filing = OpenTaskInput(
+                application_id=self._input.application_id,
+                workflow_id=workflow.info().workflow_id,
+                program=self._input.program,
+                step=FILING_STEP,
+                round=1,
+                role="region_hr",
+                county=None,
+                due_at=None,
+                summary=f"re-placement filing (备案): placement {self._state.sequence} of a person in county "
+                f"{self._input.county}, {len(self._state.schedule)} months from {self._input.start_date.isoformat()}",
+            )
+            task_id: str = await workflow.execute_activity(OPEN_TASK, filing, result_type=str, **DB_ACTIVITY)
+            self._state.open_tasks[task_id] = filing
+            self._state.filing_task_id = task_id
+
+    async def _pay_months(self) -> None:
+        assert self._input is not None
+        paid_this_run = 0
+        for month in self._state.schedule:
+            if month.status != "planned":
+                continue
+            if paid_this_run >= PAYMENTS_PER_RUN:
+                # Keep each run's history short: years of monthly timers would otherwise pile up.
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(replace(self._input, state=self._state))
+            month_over = end_of_day(month.end - timedelta(days=1))
+            while workflow.now() < month_over and self._stopped is None:
+                try:
+                    await workflow.wait_condition(
+                        lambda: self._stopped is not None, timeout=month_over - workflow.now()
+                    )
+                except TimeoutError:
+                    pass
+            async with self._lock:
+                if self._stopped is not None:
+                    return
+                await workflow.execute_activity(
+                    POST_PLACEMENT_MONTH,
+                    PlacementPayment(self._input.application_id, self._input.program, self._input.county, month),
+                    result_type=int,
+                    **DB_ACTIVITY,
+                )
+                month.status = "paid"
+            paid_this_run += 1
+        async with self._lock:
+            if self._stopped is None:
+                await self._change_status(StatusChange(self._input.application_id, "completed", "system", "completed"))
+
+    async def _change_status(self, change: StatusChange) -> None:
+        await workflow.execute_activity(CHANGE_STATUS, change, **DB_ACTIVITY)
+        self._state.status = change.status
+
+    # ---- decide -------------------------------------------------------------------------------------
+
+    @workflow.update
+    async def decide(self, request: DecideInput) -> DecideResult:
+        async with self._lock:
+            # The validator ran before the lock: another decision or an event may have come first.
+            self._validate_decision(request)
+            assert self._input is not None and self._version is not None
+            task = self._state.open_tasks[request.task_id]
+            now = workflow.now()
+            values = dict(request.values)
+            if task.step == FILING_STEP:
+                new_status = self._state.status
+            elif request.decision != "approve":
+                new_status = "rejected"
+            elif task.step in OVERRIDE_STEPS:
+                new_status = "under_review"
+            else:
+                approved_on = self._approved_on(request)
+                last_day = publicity_last_day(approved_on, self._version.placement)
+                await self._claim_place(approved_on, last_day)
+                values.update(approved_on=approved_on.isoformat(), publicity_until=last_day.isoformat())
+                new_status = "publicity"
+            await workflow.execute_activity(
+                RECORD_DECISION,
+                DecisionToRecord(
+                    application_id=self._input.application_id,
+                    task_id=request.task_id,
+                    step=task.step,
+                    decision=request.decision,
+                    actor=request.actor,
+                    at=now,
+                    reason=request.reason,
+                    values=values,
+                    new_status=new_status,
+                ),
+                **DB_ACTIVITY,
+            )
+            self._state.decisions.append(
+                DecisionRecord(
+                    request.task_id, task.step, request.decision, request.actor.username, now, request.reason
+                )
+            )
+            self._state.status = new_status
+            if task.step == FILING_STEP:
+                self._state.open_tasks.pop(request.task_id, None)
+                self._state.filed = True
+            else:
+                if task.step in OVERRIDE_STEPS and request.decision == "approve":
+                    self._state.override_signers.append(request.actor.username)
+                self._decided = request
+            return DecideResult(request.task_id, request.decision, new_status)
+
+    async def _claim_place(self, approved_on: date, last_day: date) -> None:
+        assert self._input is not None and self._version is not None and self._state.post_id is not None
+        claim: ClaimResult = await workflow.execute_activity(
+            CLAIM_PLACEMENT,
+            PlacementClaim(
+                application_id=self._input.application_id,
+                person_id=self._input.person_id,
+                post_id=self._state.post_id,
+                severe_disability=self._input.severe_disability,
+                special_hardship=self._input.special_hardship,
+                max_placements=self._version.placement.max_placements,
+                override_granted=len(set(self._state.override_signers)) >= 2,
+                publicity_from=approved_on,
+                publicity_until=last_day,
+            ),
+            result_type=ClaimResult,
+            **DB_ACTIVITY,
+        )
+        if claim.reasons:
+            # Nothing was written: the task stays open, and County HR may reject with these reasons.
+            raise ApplicationError(
+                f"{', '.join(claim.reasons)}: the place cannot be taken now", type=CONFLICT, non_retryable=True
+            )
+        self._state.publicity_from = approved_on
+        self._state.publicity_until = last_day
+
+    def _approved_on(self, request: DecideInput) -> date:
+        assert self._input is not None
+        today = workflow.now().astimezone(CHINA).date()
+        text = request.values.get("approved_on")
+        return today if not text else parse_day(text, "approved_on")
+
+    @decide.validator
+    def _validate_decision(self, request: DecideInput) -> None:
+        assert self._input is not None
+        task = self._state.open_tasks.get(request.task_id)
+        # A filing records what happened: it stays open after the placement has ended.
+        settled = self._decided is not None or self._stopped is not None
+        if task is None or (task.step != FILING_STEP and settled):
+            raise ApplicationError("the task is not open", type=CONFLICT)
+        assert self._version is not None  # tasks open only under a policy version
+        check_decision(
+            request,
+            role=task.role,
+            county=task.county,
+            submitted_by=self._input.submitted_by,
+            decided_by=[d.by for d in self._state.decisions],
+        )
+        if request.decision == "return":
+            raise ApplicationError("a placement is approved or rejected: reject it with a reason", type=INVALID)
+        if task.step == FILING_STEP and request.decision != "approve":
+            raise ApplicationError("a filing (备案) is acknowledged: approve records it", type=INVALID)
+        if task.step in OVERRIDE_STEPS and not (request.reason or "").strip():
+            raise ApplicationError("reason: a City override needs a written reason", type=INVALID)
+        if task.step == HR_STEP and request.decision == "approve":
+            approved_on = self._approved_on(request)
+            today = workflow.now().astimezone(CHINA).date()
+            if not self._input.applied_on <= approved_on <= today:
+                raise ApplicationError(
+                    f"values.approved_on: must be between the application day "
+                    f"{self._input.applied_on.isoformat()} and today",
+                    type=INVALID,
+                )
+            try:
+                publicity_last_day(approved_on, self._version.placement)
+            except CalendarYearUnknown as unknown:
+                raise ApplicationError(
+                    f"publicity_calendar_unknown: China's official holiday calendar for {unknown.year} is not "
+                    f"known yet, so the {self._version.placement.publicity_working_days} working days of publicity "
+                    "cannot be counted; update the calendar data (chinesecalendar) and approve again",
+                    type=CONFLICT,
+                ) from None
+
+    # ---- events -------------------------------------------------------------------------------------
+
+    @workflow.update
+    async def event(self, request: EventInput) -> EventResult:
+        assert self._input is not None
+        async with self._lock:
+            # Re-check under the lock: the step that ran meanwhile may have changed what applies.
+            self._validate_event(request)
+            detail = {"date": request.date.isoformat() if request.date else None, "note": request.note}
+            if request.type == "objection":
+                await self._change_status(
+                    StatusChange(
+                        self._input.application_id, "under_review", request.actor.username, "objection", detail
+                    )
+                )
+                self._objection = True
+                return EventResult(request.type, self._state.status)
+            status = "withdrawn" if request.type == "withdrawn" else "terminated"
+            await self._change_status(
+                StatusChange(
+                    self._input.application_id,
+                    status,
+                    request.actor.username,
+                    request.type,
+                    detail=detail,
+                    # The filing task of a re-placement stays: it records that the placement happened.
+                    cancel_open_tasks=request.type == "withdrawn",
+                    cancel_planned_months=True,
+                )
+            )
+            self._stopped = request.type
+            for month in self._state.schedule:
+                if month.status == "planned":
+                    month.status = "cancelled"
+            if request.type == "withdrawn":
+                self._state.open_tasks.clear()
+            return EventResult(request.type, status)
+
+    @event.validator
+    def _validate_event(self, request: EventInput) -> None:
+        assert self._input is not None
+        status = self._state.status
+        is_submitter = request.actor.username == self._input.submitted_by
+        if request.type == "objection":
+            if not any(role in request.actor.roles for role in COUNTY_OFFICIALS):
+                raise ApplicationError("an objection is recorded by the County HR bureau or DPF", type=FORBIDDEN)
+            require_role(
+                request.actor, next(r for r in COUNTY_OFFICIALS if r in request.actor.roles), self._input.county
+            )
+            if status != "publicity" or self._objection or self._stopped is not None:
+                raise ApplicationError(
+                    f"an objection applies during publicity, not to a placement {status}", type=CONFLICT
+                )
+            assert self._state.publicity_until is not None
+            if workflow.now() >= end_of_day(self._state.publicity_until):
+                raise ApplicationError("publicity is over: the objection came too late", type=CONFLICT)
+            if not (request.note or "").strip():
+                raise ApplicationError("note: the objection's content is required", type=INVALID)
+        elif request.type == "employment_ended":
+            if not is_submitter:
+                if not any(role in request.actor.roles for role in COUNTY_OFFICIALS):
+                    raise ApplicationError("the employer or a county official records the end", type=FORBIDDEN)
+                require_role(
+                    request.actor, next(r for r in COUNTY_OFFICIALS if r in request.actor.roles), self._input.county
+                )
+            if status != "active" or self._stopped is not None:
+                raise ApplicationError(
+                    f"employment_ended applies to an active placement, not one {status}", type=CONFLICT
+                )
+            if request.date is None:
+                raise ApplicationError("date: the date of the event is required", type=INVALID)
+        elif request.type == "withdrawn":
+            if not is_submitter:
+                raise ApplicationError("only the employer who proposed the placement may withdraw it", type=FORBIDDEN)
+            if status in TERMINAL or status == "active" or self._stopped is not None:
+                raise ApplicationError(f"a placement that is {status} cannot be withdrawn", type=CONFLICT)
+        else:
+            raise ApplicationError(f"type: {request.type} is not an event of a placement", type=INVALID)
+
+    @workflow.query
+    def view(self) -> WorkflowView:
+        return WorkflowView(
+            status=self._state.status,
+            open_task_id=next(iter(self._state.open_tasks), None),
+            policy_version=self._version.code if self._version else None,
+            schedule=[
+                ScheduleMonth(m.period, m.start, m.end, m.amount, m.city_share, m.county_share, m.status)
+                for m in self._state.schedule
+            ],
+        )
