@@ -168,7 +168,7 @@ async def decide(request: Request, task_id: str, db: SessionDep, res: ResourcesD
         # The workflow's refusal (wrong county, separation of duties, already decided…) is shown on the page.
         await db.rollback()
         field_errors = []
-        if refused.status_code == 422:
+        if refused.status_code == 422 and "monthly_rent" in str(refused.detail):
             field_errors = [
                 FieldError(
                     "monthly_rent", _("Verified monthly rent (yuan)"), field_error(_, "money_format"), _("Error:")

@@ -54,6 +54,13 @@ TASK_STATUS = {
 STEP = {
     "county_review": N_("County DPF review"),
     "city_escalation": N_("City DPF escalation (overdue review)"),
+    "dpf_collection": N_("County DPF collection of post declarations"),
+    "hr_approval": N_("County HR approval"),
+    "city_override": N_("City DPF special approval (first official)"),
+    "city_override_second": N_("City DPF special approval (second official)"),
+    "region_filing": N_("Region HR filing of a re-placement"),
+    "plan_review": N_("County DPF review of the class plan"),
+    "completion_review": N_("County DPF review of the completion report"),
 }
 
 DECISION = {"approve": N_("Approve"), "reject": N_("Reject"), "return": N_("Return for correction")}
@@ -78,6 +85,26 @@ REASON = {
     "already_has_active_rent_subsidy": N_("You already receive (or have applied for) the rent subsidy"),
     "lease_outside_subsidy_period": N_("The lease does not cover any month of the first three years of the business"),
     "rent_months_exhausted": N_("All 36 months of the rent subsidy have already been used"),
+    "too_short": N_("Training must last at least 5 days (40 class hours)"),
+    "annual_training_limit": N_("At most 3 subsidised trainings per person per year"),
+    "same_course_level_within_a_year": N_("The same course at the same level cannot be subsidised twice within a year"),
+    "placement_cap_reached": N_("In principle a person is placed on public-welfare posts at most twice"),
+    "not_yet_expired": N_("The earlier public-welfare post subsidy has not ended yet"),
+    "exclusive_with_flexible_employment_insurance": N_(
+        "A person on a public-welfare post subsidy cannot also receive the flexible-employment insurance subsidy"
+    ),
+    "exclusive_with_public_welfare_post": N_(
+        "A person on a public-welfare post subsidy cannot also receive the flexible-employment insurance subsidy"
+    ),
+    "post_not_approved": N_("The post has not been approved"),
+    "post_has_no_free_place": N_("The post has no free place"),
+    "re_placement_needs_hardship": N_("A re-placement is for severely disabled or special-hardship persons"),
+    "reached_retirement_age": N_("The person has reached the statutory retirement age"),
+    "no_subsidy_amount_for_county": N_("No subsidy amount is set for this county"),
+    "already_declared_this_year": N_("The employer has already declared posts for this year"),
+    "declaration_year_not_open": N_("Declarations for this year are not open"),
+    "already_has_flexible_employment_insurance": N_("The person already receives the flexible-employment insurance subsidy"),
+    "publicity_calendar_unknown": N_("The official working-day calendar for the publicity period is not yet known"),
 }
 
 # Messages for form errors, by the error code the validators give (pydantic error type).
@@ -111,7 +138,7 @@ FIELD_ERROR = {
 
 
 def field_error(_: Callable[[str], str], code: str) -> str:
-    return _(FIELD_ERROR[code])
+    return _(FIELD_ERROR.get(code, FIELD_ERROR["choice"]))
 
 
 # The workflows' and the inbox's refusals, shown on the task page in the page's language.
