@@ -103,7 +103,9 @@ REASON = {
     "no_subsidy_amount_for_county": N_("No subsidy amount is set for this county"),
     "already_declared_this_year": N_("The employer has already declared posts for this year"),
     "declaration_year_not_open": N_("Declarations for this year are not open"),
-    "already_has_flexible_employment_insurance": N_("The person already receives the flexible-employment insurance subsidy"),
+    "already_has_flexible_employment_insurance": N_(
+        "The person already receives the flexible-employment insurance subsidy"
+    ),
     "publicity_calendar_unknown": N_("The official working-day calendar for the publicity period is not yet known"),
 }
 
