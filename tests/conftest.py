@@ -3,6 +3,11 @@ service itself over real HTTP (uvicorn on a free port, with its worker)."""
 
 from __future__ import annotations
 
+import os
+
+# A fixed keyring for the tests' Temporal payloads (the recorded histories in tests/histories are sealed with it).
+os.environ.setdefault("SUBSIDY_PAYLOAD_KEYS", "test1:" + "dGVzdC1vbmx5LXBheWxvYWQta2V5LTMyLWJ5dGVzISE=")
+
 import asyncio
 import contextlib
 import tempfile
@@ -86,3 +91,9 @@ async def running_service(
 async def base_url(database_url: str, dev_server_env: WorkflowEnvironment) -> AsyncIterator[str]:
     async with running_service(database_url, dev_server_env) as url:
         yield url
+
+
+if os.environ.get("RECORD_HISTORIES") == "1":
+    from tests.histories.recorder import install
+
+    install()

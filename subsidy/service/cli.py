@@ -73,8 +73,12 @@ async def up(host: str, port: int, home: Path) -> int:
     from subsidy.service.temporal import build_worker, connect
 
     os.environ.setdefault("SUBSIDY_HOME", str(home))
-    settings = Settings(SUBSIDY_HOME=home, SUBSIDY_EMBEDDED=True)  # type: ignore[call-arg]
-    external = bool(settings.database_url and settings.temporal_address)
+    external = bool(os.environ.get("DATABASE_URL") and os.environ.get("TEMPORAL_ADDRESS"))
+    if not external:
+        # The process-wide settings (payload keys, signing key) come from the home folder in embedded mode.
+        os.environ["SUBSIDY_EMBEDDED"] = "1"
+        get_settings.cache_clear()
+    settings = Settings(SUBSIDY_HOME=home, SUBSIDY_EMBEDDED=not external)  # type: ignore[call-arg]
     try:
         # Held from now on, so that nothing started meanwhile (Temporal's metrics port is random) can take it.
         api_socket = listen_on(host, port, "the API and pages, --port")
@@ -196,6 +200,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "worker":
         return asyncio.run(worker())
     settings = get_settings()
+    if args.command in ("replay", "audit") and not settings.database_url:
+        # Against a running `subsidy up`: its keys and folders are those of the embedded home.
+        os.environ["SUBSIDY_EMBEDDED"] = "1"
+        get_settings.cache_clear()
+        settings = get_settings()
     if args.command == "replay":
         from subsidy.service.auditing import replay_command
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from subsidy.service.encryption import Keyring, KeyringError
+
 TASK_QUEUE = "subsidy"
 
 
@@ -31,6 +33,8 @@ class Settings(BaseSettings):
     embedded: bool = Field(default=False, alias="SUBSIDY_EMBEDDED")
     temporal_port: int = Field(default=7233, alias="SUBSIDY_TEMPORAL_PORT")
     temporal_ui_port: int = Field(default=8233, alias="SUBSIDY_TEMPORAL_UI_PORT")
+    # Keys that seal Temporal payloads (`id:base64,id:base64`; the first seals). Embedded mode keeps its own.
+    payload_keys: SecretStr | None = Field(default=None, alias="SUBSIDY_PAYLOAD_KEYS")
     # Session and CSRF cookies are Secure by default; browsers accept Secure cookies from http://localhost.
     cookie_secure: bool = Field(default=True, alias="SUBSIDY_COOKIE_SECURE")
     # Page sessions end after this much inactivity, or this long after sign-in; a warning comes first.
@@ -59,6 +63,18 @@ class Settings(BaseSettings):
             key_file.write_text(secrets.token_urlsafe(48))
             key_file.chmod(0o600)
         return key_file.read_text().strip()
+
+    def payload_keyring(self) -> Keyring:
+        if self.payload_keys is not None:
+            return Keyring.parse(self.payload_keys.get_secret_value())
+        if not self.embedded:
+            raise KeyringError("SUBSIDY_PAYLOAD_KEYS is not set: production refuses to write unencrypted histories")
+        key_file = self.home / "payload-keys"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(Keyring.new_entry("k1"))
+            key_file.chmod(0o600)
+        return Keyring.parse(key_file.read_text().strip())
 
 
 @lru_cache

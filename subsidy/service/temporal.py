@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+from functools import lru_cache
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DefaultFailureConverterWithEncodedAttributes
 from temporalio.worker import Worker
 
 from subsidy.activities.placement import PlacementActivities
 from subsidy.activities.procedure import ProcedureActivities
 from subsidy.activities.training import TrainingActivities
+from subsidy.service.encryption import EncryptionCodec, Keyring
+from subsidy.service.settings import get_settings
 from subsidy.workflows.flexible_insurance import FlexibleEmploymentInsuranceWorkflow
 from subsidy.workflows.public_welfare_placement import PublicWelfarePlacementWorkflow
 from subsidy.workflows.public_welfare_post import PostCollectionWorkflow, PublicWelfarePostWorkflow
@@ -24,8 +30,20 @@ WORKFLOWS = [
     PublicWelfarePlacementWorkflow,
     FlexibleEmploymentInsuranceWorkflow,
 ]
-# pydantic carries Decimal, date and datetime exactly (Decimal as a string, never a float).
-DATA_CONVERTER = pydantic_data_converter
+
+
+@lru_cache
+def _keyring() -> Keyring:
+    return get_settings().payload_keyring()
+
+
+# pydantic carries Decimal, date and datetime exactly (Decimal as a string, never a float); the codec encrypts every
+# payload, and failure messages travel inside encrypted payloads rather than in clear.
+DATA_CONVERTER = dataclasses.replace(
+    pydantic_data_converter,
+    payload_codec=EncryptionCodec(_keyring),
+    failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+)
 
 
 async def connect(address: str, namespace: str = "default") -> Client:

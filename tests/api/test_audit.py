@@ -4,6 +4,7 @@ hash-chained audit log shows any change made behind the database's back."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 import httpx
 import pytest
+from google.protobuf import json_format
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from temporalio.client import WorkflowHistory
@@ -189,3 +191,23 @@ async def test_reordered_rows_are_found(scratch_url: str) -> None:
         f"UPDATE audit_log SET id = {ids[3]} WHERE id = -1",
     )
     assert await _verify(scratch_url) == (False, ids[1])
+
+
+async def test_payloads_are_encrypted_and_only_auditors_can_open_them(http: httpx.AsyncClient, login: Login) -> None:
+    application_id = await approved_application(http, login)
+    auditor = await login("auditor-a")
+    exported = (await http.get(f"/api/v1/audit/applications/{application_id}/history", headers=auditor)).json()
+    history = WorkflowHistory.from_json(exported["workflow_id"], exported["runs"][0]["history"])
+    started = history.events[0].workflow_execution_started_event_attributes
+    sealed = started.input.payloads[0]
+    assert sealed.metadata["encoding"] == b"binary/encrypted"
+    assert sealed.metadata["encryption-key-id"] == b"test1"
+    assert application_id.encode() not in sealed.data  # not even the surrogate id is readable
+    as_json = json_format.MessageToDict(sealed)
+    refused = await http.post("/api/v1/audit/codec/decode", json={"payloads": [as_json]}, headers=await login("city-a"))
+    assert refused.status_code == 403
+    opened = await http.post("/api/v1/audit/codec/decode", json={"payloads": [as_json]}, headers=auditor)
+    assert opened.status_code == 200
+    clear = opened.json()["payloads"][0]
+    assert base64.b64decode(clear["metadata"]["encoding"]) == b"json/plain"
+    assert application_id in base64.b64decode(clear["data"]).decode()

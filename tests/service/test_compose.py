@@ -34,6 +34,6 @@ def test_compose_has_the_production_topology_with_pinned_images_and_health_check
 
 def test_compose_has_no_default_secrets() -> None:
     text = (ROOT / "docker-compose.yml").read_text()
-    for secret in ("POSTGRES_PASSWORD", "SUBSIDY_JWT_SECRET"):
+    for secret in ("POSTGRES_PASSWORD", "SUBSIDY_JWT_SECRET", "SUBSIDY_PAYLOAD_KEYS"):
         uses = re.findall(r"\$\{" + secret + r"([^}]*)\}", text)
         assert uses and all(use.startswith(":?") for use in uses), secret

@@ -5,14 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+from cryptography.exceptions import InvalidTag
 from fastapi import APIRouter, Depends
+from google.protobuf import json_format
 from pydantic import BaseModel
+from temporalio.api.common.v1 import Payloads
 
 from subsidy.activities.audit import verify_chain
 from subsidy.api import audit
 from subsidy.api.deps import ResourcesDep, SessionDep, require_roles
+from subsidy.api.errors import Invalid
 from subsidy.api.read_model import get_visible_application
 from subsidy.api.security import Identity
+from subsidy.service.encryption import KeyringError
+from subsidy.service.temporal import DATA_CONVERTER
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 Auditor = Annotated[Identity, Depends(require_roles("auditor", "admin"))]
@@ -63,3 +69,24 @@ async def replay(application_id: str, identity: Auditor, db: SessionDep, res: Re
 async def verify(identity: Auditor, db: SessionDep) -> VerifyOut:
     check = await verify_chain(db)
     return VerifyOut(ok=check.ok, rows=check.rows, first_bad_row=check.first_bad_row)
+
+
+class CodecBody(BaseModel):
+    payloads: list[dict[str, Any]]
+
+
+@router.post("/codec/decode", response_model=CodecBody)
+async def codec_decode(body: CodecBody, identity: Auditor) -> CodecBody:
+    """Temporal's codec-server protocol, for auditors only: what the Temporal UI needs to show payloads decrypted."""
+    payloads = Payloads()
+    try:
+        json_format.ParseDict({"payloads": body.payloads}, payloads)
+    except json_format.ParseError:
+        raise Invalid("payloads", "payloads must be Temporal payloads in proto JSON") from None
+    codec = DATA_CONVERTER.payload_codec
+    assert codec is not None
+    try:
+        opened = await codec.decode(list(payloads.payloads))
+    except (KeyringError, InvalidTag):
+        raise Invalid("payloads", "a payload cannot be opened with the configured keys") from None
+    return CodecBody(payloads=[json_format.MessageToDict(payload) for payload in opened])

@@ -1,0 +1,42 @@
+"""Every recorded history replays with today's workflow code: a change that would break running workflows fails here.
+
+The histories in tests/histories were recorded from the workflow tests (`RECORD_HISTORIES=1 pytest tests/workflows`),
+sealed with the tests' payload key, so they are replayed exactly as the worker would: same converter, same codec.
+A deliberate change to workflow logic goes behind `workflow.patched(...)`, and these old histories keep passing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+
+from subsidy.api.audit import replay
+
+HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
+
+
+def test_histories_cover_every_branch_that_matters() -> None:
+    names = {path.name for path in HISTORIES}
+    for branch in (
+        "RentSubsidyWorkflow.test_rent_1200_runs_36_months_to_completed",  # approved, continued as new, completed
+        "RentSubsidyWorkflow.test_ineligible_application_is_rejected",
+        "RentSubsidyWorkflow.test_return_and_correction",
+        "RentSubsidyWorkflow.test_overdue_review_is_marked_and_escalated",
+        "RentSubsidyWorkflow.test_business_closed_after_20_paid_months",  # terminated early
+        "RentSubsidyWorkflow.test_withdrawal_during_review",
+        "TrainingSubsidyWorkflow.",
+        "PublicWelfarePlacementWorkflow.",
+    ):
+        assert any(name.startswith(branch) for name in names), branch
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[path.stem for path in HISTORIES])
+async def test_recorded_history_replays_deterministically(path: Path) -> None:
+    document = json.loads(path.read_text())
+    runs = [WorkflowHistory.from_json(document["workflow_id"], run["history"]) for run in document["runs"]]
+    report = await replay(runs)
+    assert report.deterministic, report.error
+    assert report.events == sum(len(run.events) for run in runs)
