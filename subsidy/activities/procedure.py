@@ -186,24 +186,23 @@ class ProcedureActivities:
                 update(Application).where(Application.id == application_id).values(status=record.new_status)
             )
             if record.schedule:
+                # Rows as parameters, not `.values([...])`: a multi-VALUES statement has no cache key, so SQLAlchemy
+                # would compile it anew for every decision (bench/ profile of the worker).
                 await session.execute(
-                    insert(ScheduledPayment)
-                    .values(
-                        [
-                            {
-                                "application_id": application_id,
-                                "period": m.period,
-                                "period_start": m.start,
-                                "period_end": m.end,
-                                "amount": m.amount,
-                                "city_share": m.city_share,
-                                "county_share": m.county_share,
-                                "status": "planned",
-                            }
-                            for m in record.schedule
-                        ]
-                    )
-                    .on_conflict_do_nothing()
+                    insert(ScheduledPayment).on_conflict_do_nothing(),
+                    [
+                        {
+                            "application_id": application_id,
+                            "period": m.period,
+                            "period_start": m.start,
+                            "period_end": m.end,
+                            "amount": m.amount,
+                            "city_share": m.city_share,
+                            "county_share": m.county_share,
+                            "status": "planned",
+                        }
+                        for m in record.schedule
+                    ],
                 )
             await append_audit(
                 session,
@@ -280,9 +279,8 @@ class ProcedureActivities:
                 }
                 for funder, amount in (("city", payment.city_share), ("county", payment.county_share))
             ]
-            result = await session.execute(
-                insert(LedgerEntry).values(rows).on_conflict_do_nothing().returning(LedgerEntry.id)
-            )
+            # Rows as parameters: the statement is compiled once per process, not once per month paid.
+            result = await session.execute(insert(LedgerEntry).on_conflict_do_nothing().returning(LedgerEntry.id), rows)
             posted = len(result.all())
             await session.execute(
                 update(ScheduledPayment)

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from subsidy.api.deps import Resources
 from subsidy.api.errors import install_error_handlers
+from subsidy.api.limits import BodySizeLimit
 from subsidy.api.pages import install_pages
 from subsidy.api.programs import PROGRAMS
 from subsidy.api.routers import applications, audit, health, identity, ledger, policies, public_welfare, tasks
@@ -57,4 +58,6 @@ def create_app(resources: Resources | None = None, *, cookie_secure: bool | None
         absolute_seconds=settings.session_absolute_seconds,
         warn_seconds=settings.session_warn_seconds,
     )
+    # Outermost, so that an oversized body is refused before sessions, pages or routes see it.
+    app.add_middleware(BodySizeLimit)
     return app

@@ -6,13 +6,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from subsidy.api.errors import Forbidden, NotAuthenticated
+from subsidy.api.refusals import set_actor
 from subsidy.api.security import Identity, read_token
+from subsidy.forms.rent_subsidy import UUID_PATTERN
 from subsidy.service.settings import Settings
 
 
@@ -46,17 +48,20 @@ async def session(request: Request) -> AsyncIterator[AsyncSession]:
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def current_identity(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Identity:
+# The dependencies below are `async def` although they do no I/O: FastAPI runs a plain `def` dependency in its
+# thread pool, a thread hop per dependency per request that cost more CPU than the work itself (bench/, README).
+async def current_identity(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Identity:
     if not token:
         raise NotAuthenticated("not logged in")
     identity = read_token(token, resources(request).signing_key)
     if identity is None:
         raise NotAuthenticated("the token is invalid or has expired")
+    set_actor(request, identity.username)
     return identity
 
 
 def require_roles(*roles: str):  # type: ignore[no-untyped-def]
-    def check(identity: Annotated[Identity, Depends(current_identity)]) -> Identity:
+    async def check(identity: Annotated[Identity, Depends(current_identity)]) -> Identity:
         if not identity.has(*roles):
             raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
         return identity
@@ -70,13 +75,24 @@ class Page:
     offset: int
 
 
-def page(
+async def page(
     limit: Annotated[int, Query(ge=1, le=500)] = 100, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0
 ) -> Page:
     return Page(limit, offset)
 
 
-ResourcesDep = Annotated[Resources, Depends(resources)]
+# Ids in paths are UUIDs in their canonical form; anything else is refused (422) before a query runs.
+ApplicationIdPath = Annotated[str, Path(pattern=UUID_PATTERN, max_length=36, description="the application's id")]
+TaskIdPath = Annotated[str, Path(pattern=UUID_PATTERN, max_length=36, description="the task's id")]
+# Program codes and statuses in query filters: lower-case words, as the read model stores them.
+CodeQuery = Annotated[str | None, Query(pattern=r"^[a-z_]{1,48}$", max_length=48)]
+
+
+async def _resources(request: Request) -> Resources:
+    return resources(request)
+
+
+ResourcesDep = Annotated[Resources, Depends(_resources)]
 SessionDep = Annotated[AsyncSession, Depends(session)]
 CurrentUser = Annotated[Identity, Depends(current_identity)]
 PageDep = Annotated[Page, Depends(page)]

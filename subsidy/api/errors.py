@@ -8,6 +8,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from subsidy.api.refusals import record_refusal
 
 
 class ServiceError(Exception):
@@ -46,6 +49,64 @@ class Unavailable(ServiceError):
     status_code = 503
 
 
+class TooManyRequests(ServiceError):
+    """Too many failed sign-ins for a user name: nothing is checked until `retry_after` seconds have passed."""
+
+    status_code = 429
+
+    def __init__(self, detail: object, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+def error_headers(exc: ServiceError) -> dict[str, str] | None:
+    if isinstance(exc, NotAuthenticated):
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(exc, TooManyRequests):
+        return {"Retry-After": str(exc.retry_after)}
+    return None
+
+
+class ErrorItem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorOut(BaseModel):
+    """Every error body: one sentence, or one item per invalid field."""
+
+    detail: str | list[ErrorItem]
+
+
+_MEANINGS = {
+    400: "the body cannot be read (not JSON or a form, not UTF-8, nested too deeply)",
+    401: "not signed in, or the token is invalid or has expired",
+    403: "not allowed: role, county, own application, separation of duties",
+    404: "no such resource, or not one the caller may see",
+    409: "conflict with the state of the procedure",
+    413: "the request body is larger than 1 MiB",
+    429: "too many failed sign-ins for this user name: try again after Retry-After seconds",
+    503: "the workflow engine cannot be reached: try again (a submission with the same Idempotency-Key)",
+}
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}},
+    429: {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds until sign-in is checked again"}},
+}
+
+
+def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The error responses of API.md for `responses=`, so that the OpenAPI document lists every status returned."""
+    return {
+        code: {
+            "model": ErrorOut,
+            "description": _MEANINGS[code],
+            **({"headers": _HEADERS[code]} if code in _HEADERS else {}),
+        }
+        for code in codes
+    }
+
+
 def validation_errors(errors: Sequence[Any], program_codes: Iterable[str] = ()) -> list[dict[str, Any]]:
     """422 details without the submitted values (they may be ID numbers) and without the program tag in `loc`."""
     codes = set(program_codes)
@@ -70,7 +131,7 @@ def install_error_handlers(app: FastAPI, program_codes: Iterable[str] = ()) -> N
 
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ServiceError)
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+        await record_refusal(request, exc.status_code)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=error_headers(exc))
 
     app.add_exception_handler(ServiceError, handle)

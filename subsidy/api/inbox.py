@@ -5,18 +5,21 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import ColumnElement, Select, func, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from temporalio.client import Client
 
 from subsidy.api import procedures
-from subsidy.api.errors import Conflict, Forbidden, NotFound
-from subsidy.api.read_model import task_scope
+from subsidy.api.errors import Conflict, Forbidden, Invalid, NotFound
+from subsidy.api.read_model import task_scope, task_scope_parts
 from subsidy.api.security import Identity
 from subsidy.db.models import Task
+from subsidy.forms.text import invisible_characters
 from subsidy.workflows.contracts import DecideInput, DecideResult
 
 OPEN_STATUSES = ("open", "claimed")
+INVISIBLE_CHARACTERS = "remove control characters and invisible formatting characters"
 
 
 @dataclass(frozen=True)
@@ -36,15 +39,40 @@ def inbox_query(identity: Identity, wanted: InboxFilter) -> Select[tuple[Task]]:
     return query
 
 
+def _inbox_order(task: type[Task]) -> tuple[ColumnElement[object], ...]:
+    return (task.due_at.asc().nulls_last(), task.created_at, task.id)
+
+
+def inbox_ranges(identity: Identity, wanted: InboxFilter) -> list[Select[tuple[Task]]]:
+    """The inbox as disjoint queries, one per part of the caller's scope and status wanted, each one range of an inbox
+    index (`ix_tasks_inbox_order`, `ix_tasks_inbox_citywide`) read in page order. Together they are `inbox_query`."""
+    statuses = [wanted.status] if wanted.status else list(OPEN_STATUSES)
+    ranges = []
+    for part in task_scope_parts(identity):
+        for status in statuses:
+            query = select(Task).where(part, Task.status == status)
+            ranges.append(query.where(Task.program == wanted.program) if wanted.program else query)
+    return ranges
+
+
 async def list_inbox(
     session: AsyncSession, identity: Identity, wanted: InboxFilter, limit: int, offset: int
 ) -> tuple[list[Task], int]:
     """Tasks the caller may act on, oldest due first, and how many there are in all."""
-    query = inbox_query(identity, wanted)
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    tasks = await session.scalars(
-        query.order_by(Task.due_at.asc().nulls_last(), Task.created_at, Task.id).limit(limit).offset(offset)
-    )
+    ranges = inbox_ranges(identity, wanted) if wanted.application_id is None else []
+    if len(ranges) < 2:  # one range, or one application's few tasks: the plain query is as good
+        query = inbox_query(identity, wanted)
+        total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        tasks = await session.scalars(query.order_by(*_inbox_order(Task)).limit(limit).offset(offset))
+        return list(tasks.all()), int(total)
+    # With "county IS NULL OR county = X" and two statuses, Postgres reads every visible task from the heap and
+    # sorts them all for one page (10^6 task rows: ~4,000 heap pages a request, see bench/). Range by range, the
+    # count reads the index only and the page merges the first `offset + limit` of each range in due order.
+    counted = union_all(*(query.with_only_columns(Task.id) for query in ranges)).subquery()
+    total = await session.scalar(select(func.count()).select_from(counted)) or 0
+    firsts = union_all(*(query.order_by(*_inbox_order(Task)).limit(offset + limit) for query in ranges)).subquery()
+    task = aliased(Task, firsts)
+    tasks = await session.scalars(select(task).order_by(*_inbox_order(task)).limit(limit).offset(offset))
     return list(tasks.all()), int(total)
 
 
@@ -109,6 +137,12 @@ async def decide(
     values: dict[str, str],
 ) -> Task:
     """Send the decision to the workflow, whose validator is the authority; return the task as it is now."""
+    # Checked here for the pages as for the API: the workflow would accept such text, and the activity that
+    # records the decision could then never store it, retrying for ever with the workflow waiting on it.
+    if reason is not None and invisible_characters(reason, multiline=True):
+        raise Invalid("reason", INVISIBLE_CHARACTERS)
+    if any(invisible_characters(name) or invisible_characters(value) for name, value in values.items()):
+        raise Invalid("values", INVISIBLE_CHARACTERS)
     task = await get_task(session, task_id, identity)
     if task.status in ("done", "cancelled"):
         raise Conflict(f"the task is already {task.status}")

@@ -21,7 +21,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from subsidy.activities.audit import append_audit
-from subsidy.api.errors import Conflict, Forbidden, Invalid, ServiceError
+from subsidy.api.errors import Conflict, Forbidden, Invalid, ServiceError, Unavailable
 from subsidy.api.programs import PROGRAMS, StartContext
 from subsidy.api.security import Identity
 from subsidy.db.models import Application, Person, PolicyVersionRow
@@ -40,6 +40,7 @@ from subsidy.workflows.contracts import (
 CHINA = timezone(timedelta(hours=8))
 # Application ids made from (user, Idempotency-Key) are the same on every retry, on every API instance.
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6b0d3c52-8f0e-4d55-9a57-2f1f7c1e5a10")
+ENGINE_UNAVAILABLE = "the workflow engine cannot be reached"
 
 
 def china_today() -> date:
@@ -172,6 +173,11 @@ async def _start_if_missing(
         )
     except WorkflowAlreadyStartedError:
         pass
+    except RPCError:
+        # The row is committed; the same Idempotency-Key later finds it and starts what could not be started now.
+        raise Unavailable(
+            ENGINE_UNAVAILABLE + ": the application is saved; send it again with the same Idempotency-Key"
+        ) from None
 
 
 async def send_decision(temporal: Client, workflow_id: str, request: DecideInput) -> DecideResult:
@@ -197,6 +203,8 @@ def refusal(error: Exception) -> ServiceError:
     if isinstance(error, RPCError):
         if error.status == RPCStatusCode.NOT_FOUND:
             return Conflict("this procedure has ended; nothing more can be decided")
+        if error.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            return Unavailable(ENGINE_UNAVAILABLE + ": try again in a moment")
         raise error
     cause = error.cause
     while cause is not None and not isinstance(cause, ApplicationError):

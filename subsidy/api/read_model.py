@@ -45,14 +45,22 @@ def application_scope(identity: Identity) -> ColumnElement[bool]:
     return own
 
 
+def task_scope_parts(identity: Identity) -> list[ColumnElement[bool]]:
+    """`task_scope` as disjoint parts, city-wide tasks and the caller's county: each part is one range of the inbox
+    index (role, county, ...), which the inbox reads part by part (an OR of the two cannot be read in order)."""
+    if not identity.roles:
+        return []
+    role = Task.role.in_(identity.roles)
+    parts = [role & Task.county.is_(None)]
+    if identity.county is not None:
+        parts.append(role & (Task.county == identity.county))
+    return parts
+
+
 def task_scope(identity: Identity) -> ColumnElement[bool]:
     """Tasks the caller's roles may act on: their role, and their county unless the task is city-wide."""
-    if not identity.roles:
-        return false()
-    county_match = (
-        Task.county.is_(None) if identity.county is None else or_(Task.county.is_(None), Task.county == identity.county)
-    )
-    return Task.role.in_(identity.roles) & county_match
+    parts = task_scope_parts(identity)
+    return or_(*parts) if parts else false()
 
 
 def task_out(task: Task) -> TaskOut:

@@ -9,7 +9,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from subsidy.forms.rent_subsidy import RentCorrection
+from subsidy.forms.rent_subsidy import MoneyText, RentCorrection, ResidentIdText
+from subsidy.forms.text import PlainLine, PlainText
+
+# The names of a decision's verified values, as the workflows read them (monthly_rent, rejected_posts, approved_on).
+ValueName = Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")]
 
 MoneyOut = Annotated[Decimal, PlainSerializer(lambda v: f"{v:.2f}", return_type=str, when_used="always")]
 
@@ -91,7 +95,7 @@ class ApplicationSummary(BaseModel):
 class AttendanceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id_number: Annotated[str, Field(max_length=40)]
+    id_number: ResidentIdText
     hours: Annotated[int, Field(ge=0, le=10_000)]
 
 
@@ -110,10 +114,10 @@ class EventIn(BaseModel):
         "employment_ended",
     ]
     date: dt.date | None = None
-    note: Annotated[str, Field(max_length=2000)] | None = None
+    note: Annotated[str, Field(max_length=2000), PlainText] | None = None
     corrected: RentCorrection | None = None
     attendance: Annotated[list[AttendanceIn], Field(max_length=500)] | None = None
-    actual_cost: Annotated[str, Field(max_length=20)] | None = None
+    actual_cost: MoneyText | None = None
 
 
 class TaskOut(BaseModel):
@@ -135,9 +139,11 @@ class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: Literal["approve", "reject", "return"]
-    reason: Annotated[str, Field(max_length=2000)] | None = None
-    values: dict[str, Annotated[str, Field(max_length=100)]] = Field(
-        default_factory=dict, description='what the official verified, e.g. {"monthly_rent": "1200.00"}'
+    reason: Annotated[str, Field(max_length=2000), PlainText] | None = None
+    values: dict[ValueName, Annotated[str, Field(max_length=100), PlainLine]] = Field(
+        default_factory=dict,
+        max_length=20,
+        description='what the official verified, e.g. {"monthly_rent": "1200.00"}',
     )
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -65,6 +66,18 @@ class User(Base):
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
     county: Mapped[str | None] = mapped_column(String(6))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SignInFailure(Base):
+    """A failed sign-in: the user name tried and when, never the password. Counted to slow down guessing."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_sign_in_failures_username_at", "username", "at"), Index("ix_sign_in_failures_at", "at"))
 
 
 class PolicyVersionRow(Base):
@@ -143,7 +156,17 @@ class Task(Base):
         UniqueConstraint("application_id", "step", "round", name="one_task_per_step_round"),
         CheckConstraint(_in("status", TASK_STATUSES), name="known_status"),
         CheckConstraint("status <> 'claimed' OR claimed_by IS NOT NULL", name="claimed_has_claimer"),
-        Index("ix_tasks_inbox", "role", "county", "status", "due_at"),
+        # The inbox reads each range (role, county or none, status) in page order from these (migration 0005).
+        Index("ix_tasks_inbox_order", "role", "county", "status", "due_at", "created_at", "id"),
+        Index(
+            "ix_tasks_inbox_citywide",
+            "role",
+            "status",
+            "due_at",
+            "created_at",
+            "id",
+            postgresql_where=text("county IS NULL"),
+        ),
         Index("ix_tasks_application", "application_id"),
     )
 

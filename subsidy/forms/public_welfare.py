@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from subsidy.forms.rent_subsidy import (
+    UUID_PATTERN,
     CertText,
     CountyCode,
     CreditCodeText,
@@ -34,6 +35,7 @@ from subsidy.forms.rent_subsidy import (
     money_text,
     parse_form_date,
 )
+from subsidy.forms.text import PlainLine, PlainText
 from subsidy.policy.identifiers import (
     IdentifierError,
     validate_credit_code,
@@ -62,7 +64,7 @@ class _Strict(BaseModel):
 
 
 class EmployerPart(_Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), PlainLine]
     credit_code: CreditCodeText
 
     @field_validator("credit_code")
@@ -75,7 +77,7 @@ class EmployerPart(_Strict):
 
 
 class PostPart(_Strict):
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), PlainLine]
     category: Literal["public_service", "professional_technical"]
     count: Annotated[int, Field(ge=1, le=1000, description="how many people the post takes at the same time")]
     monthly_wage: MoneyText
@@ -178,7 +180,14 @@ class PublicWelfarePlacementForm(_Strict):
     """An employer proposes a person for one of its approved posts (公益性岗位安置)."""
 
     program: Literal["public_welfare_placement"]
-    post_application_id: Annotated[str, Field(description="the id of the approved post declaration", max_length=64)]
+    post_application_id: Annotated[
+        str,
+        Field(
+            description="the id of the approved post declaration (a UUID)",
+            max_length=64,
+            json_schema_extra={"pattern": UUID_PATTERN},
+        ),
+    ]
     post_number: Annotated[int, Field(ge=1, le=50, description="which post of the declaration, from 1")] = 1
     person: PersonPart
     start_date: FormDate
@@ -186,6 +195,7 @@ class PublicWelfarePlacementForm(_Strict):
         Annotated[
             str,
             StringConstraints(strip_whitespace=True, max_length=2000),
+            PlainText,
             Field(description="asks the City DPF to lift the placement cap (a third placement): the written reason"),
         ]
         | None

@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from subsidy.forms.text import PlainLine
 from subsidy.policy.identifiers import (
     IdentifierError,
     normalize_identifier,
@@ -38,32 +39,53 @@ EARLIEST_DATE = date(1990, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
 _DATE_TEXT = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), PlainLine]
+# The patterns below describe each identifier in its canonical form, for the OpenAPI document and those who generate
+# requests from it; the validators also accept what people type (full-width digits, spaces, hyphens, lower-case x)
+# and store the canonical form, so the patterns are documentation, not an extra rule.
+TYPED = "; full-width digits, spaces, hyphens and a lower-case x are accepted and normalised"
+RESIDENT_ID_PATTERN = r"^[0-9]{17}[0-9X]$"
+CERT_PATTERN = r"^[0-9]{17}[0-9X][1-7][1-4]$"
+CREDIT_CODE_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+MONEY_PATTERN = r"^[0-9]{1,7}(\.[0-9]{1,2})?$"
+COUNTY_PATTERN = r"^[0-9]{6}$"
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 ResidentIdText = Annotated[
     str,
     Field(
-        description="18-character resident ID; the last character is a digit or X (ISO 7064 MOD 11-2)",
+        description="18-character resident ID; the last character is a digit or X (ISO 7064 MOD 11-2)" + TYPED,
         examples=["11010519491231002X"],
         max_length=40,
+        json_schema_extra={"pattern": RESIDENT_ID_PATTERN},
     ),
 ]
 CertText = Annotated[
     str,
     Field(
-        description="20-character disability certificate number: the resident ID + category 1-7 + grade 1-4",
+        description="20-character disability certificate number: the resident ID + category 1-7 + grade 1-4" + TYPED,
         examples=["11010519491231002X42"],
         max_length=40,
+        json_schema_extra={"pattern": CERT_PATTERN},
     ),
 ]
 CreditCodeText = Annotated[
     str,
     Field(
-        description="18-character unified social credit code (GB 32100-2015)",
+        description="18-character unified social credit code (GB 32100-2015)" + TYPED,
         examples=["91350100M000100Y43"],
         max_length=40,
+        json_schema_extra={"pattern": CREDIT_CODE_PATTERN},
     ),
 ]
-MoneyText = Annotated[str, Field(description="CNY with at most two decimals", examples=["1200.00"], max_length=20)]
+MoneyText = Annotated[
+    str,
+    Field(
+        description="CNY with at most two decimals",
+        examples=["1200.00"],
+        max_length=20,
+        json_schema_extra={"pattern": MONEY_PATTERN},
+    ),
+]
 
 
 def _refuse(code: str, message: str) -> PydanticCustomError:
@@ -95,12 +117,21 @@ FormDate = Annotated[date, BeforeValidator(parse_form_date), AfterValidator(_in_
 
 def _county(value: str) -> str:
     value = unicodedata.normalize("NFKC", value).strip()
-    if not re.fullmatch(r"\d{6}", value):
+    # [0-9], not \d: other scripts' digits (Arabic-Indic, say) are digits too, but not a GB/T 2260 code.
+    if not re.fullmatch(r"[0-9]{6}", value):
         raise _refuse("county_format", "a county is a 6-digit GB/T 2260 code, e.g. 150203")
     return value
 
 
-CountyCode = Annotated[str, AfterValidator(_county)]
+CountyCode = Annotated[
+    str,
+    AfterValidator(_county),
+    Field(
+        description="6-digit GB/T 2260 county code",
+        examples=["150203"],
+        json_schema_extra={"pattern": COUNTY_PATTERN},
+    ),
+]
 
 
 def money_text(value: str) -> str:
@@ -122,7 +153,7 @@ class ApplicantPart(_Strict):
     id_number: ResidentIdText
     disability_cert_number: CertText
     hukou_county: CountyCode
-    phone: Annotated[str, Field(max_length=40)]
+    phone: Annotated[str, Field(max_length=40, json_schema_extra={"pattern": r"^\+?[0-9][0-9 -]{6,19}$"})]
 
     @field_validator("id_number")
     @classmethod
@@ -150,7 +181,7 @@ class ApplicantPart(_Strict):
 
 
 class BusinessPart(_Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), PlainLine]
     credit_code: CreditCodeText
     license_date: FormDate
     business_type: Literal["general", "blind_massage"]
@@ -193,7 +224,7 @@ class RentSubsidyForm(_Strict):
     applicant: ApplicantPart
     business: BusinessPart
     lease: LeasePart
-    bank_account: Annotated[str, Field(max_length=60)]
+    bank_account: Annotated[str, Field(max_length=60, json_schema_extra={"pattern": r"^[0-9]{8,30}$"})]
 
     @field_validator("bank_account")
     @classmethod

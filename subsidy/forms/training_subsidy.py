@@ -25,12 +25,13 @@ from subsidy.forms.rent_subsidy import (
     ResidentIdText,
     money_text,
 )
+from subsidy.forms.text import PlainLine
 from subsidy.policy.identifiers import IdentifierError, validate_disability_cert, validate_resident_id
 from subsidy.policy.money import to_money
 from subsidy.workflows.training_contracts import CourseMessage
 
 MAX_TRAINEES = 200
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), PlainLine]
 
 
 def _catalogue_text(value: str) -> str:
@@ -45,6 +46,7 @@ class _Strict(BaseModel):
 class CoursePart(_Strict):
     code: Annotated[
         str,
+        PlainLine,
         Field(
             min_length=1,
             max_length=32,
@@ -53,7 +55,7 @@ class CoursePart(_Strict):
         ),
     ]
     title: Title
-    level: Annotated[str, Field(min_length=1, max_length=32, examples=["初级"])]
+    level: Annotated[str, PlainLine, Field(min_length=1, max_length=32, examples=["初级"])]
     kind: Literal["vocational", "rural_practical"]
     start_date: FormDate
     end_date: FormDate

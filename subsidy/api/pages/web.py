@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ CONTENT_SECURITY_POLICY = (
 
 CHINA = timezone(timedelta(hours=8))
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
+templates.env.filters["as_json"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 templates.env.globals.update(china=CHINA, DECISION=DECISION, reference=lambda application: str(application)[:8].upper())
 
 

@@ -136,6 +136,10 @@ FIELD_ERROR = {
     "choice": N_("Choose one of the options"),
     "reason_required": N_("Give the reason for this decision"),
     "decision_required": N_("Choose a decision"),
+    "text_characters": N_(
+        "Remove control characters and invisible formatting characters (such as text-direction overrides or "
+        "zero-width characters)"
+    ),
 }
 
 

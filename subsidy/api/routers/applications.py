@@ -6,13 +6,16 @@ from fastapi import APIRouter, Header, Query, Response
 from sqlalchemy import func, select
 
 from subsidy.api import procedures
-from subsidy.api.deps import CurrentUser, PageDep, ResourcesDep, SessionDep
+from subsidy.api.deps import ApplicationIdPath, CodeQuery, CurrentUser, PageDep, ResourcesDep, SessionDep
+from subsidy.api.errors import documented
 from subsidy.api.programs import PROGRAMS, ApplicationForm
 from subsidy.api.read_model import application_out, application_scope, get_visible_application, summary_out
 from subsidy.api.schemas import ApplicationOut, ApplicationSummary, EventIn
 from subsidy.db.models import Application, Person
 
-router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
+router = APIRouter(
+    prefix="/api/v1/applications", tags=["applications"], responses=documented(400, 401, 403, 404, 409, 413, 503)
+)
 
 IdempotencyKey = Annotated[
     str | None,
@@ -48,8 +51,8 @@ async def list_applications(
     db: SessionDep,
     response: Response,
     paging: PageDep,
-    program: Annotated[str | None, Query(max_length=48)] = None,
-    status: Annotated[str | None, Query(max_length=16)] = None,
+    program: CodeQuery = None,
+    status: Annotated[str | None, Query(pattern=r"^[a-z_]{1,16}$")] = None,
     county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
 ) -> list[ApplicationSummary]:
     query = select(Application).where(application_scope(identity))
@@ -74,13 +77,13 @@ async def list_applications(
 
 
 @router.get("/{application_id}", response_model=ApplicationOut)
-async def get_application(application_id: str, identity: CurrentUser, db: SessionDep) -> ApplicationOut:
+async def get_application(application_id: ApplicationIdPath, identity: CurrentUser, db: SessionDep) -> ApplicationOut:
     return await application_out(db, await get_visible_application(db, application_id, identity))
 
 
 @router.post("/{application_id}/events", response_model=ApplicationOut)
 async def post_event(
-    application_id: str, event: EventIn, identity: CurrentUser, db: SessionDep, res: ResourcesDep
+    application_id: ApplicationIdPath, event: EventIn, identity: CurrentUser, db: SessionDep, res: ResourcesDep
 ) -> ApplicationOut:
     application = await get_visible_application(db, application_id, identity)
     request = PROGRAMS[application.program].event_input(application, event, procedures.actor_of(identity))

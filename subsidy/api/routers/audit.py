@@ -13,14 +13,14 @@ from temporalio.api.common.v1 import Payloads
 
 from subsidy.activities.audit import verify_chain
 from subsidy.api import audit
-from subsidy.api.deps import ResourcesDep, SessionDep, require_roles
-from subsidy.api.errors import Invalid
+from subsidy.api.deps import ApplicationIdPath, ResourcesDep, SessionDep, require_roles
+from subsidy.api.errors import Invalid, documented
 from subsidy.api.read_model import get_visible_application
 from subsidy.api.security import Identity
 from subsidy.service.encryption import KeyringError
 from subsidy.service.temporal import DATA_CONVERTER
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=documented(400, 401, 403, 404, 413))
 Auditor = Annotated[Identity, Depends(require_roles("auditor", "admin"))]
 
 
@@ -45,21 +45,25 @@ class VerifyOut(BaseModel):
 
 
 @router.get("/applications/{application_id}/timeline", response_model=list[TimelineOut])
-async def timeline(application_id: str, identity: Auditor, db: SessionDep, res: ResourcesDep) -> list[TimelineOut]:
+async def timeline(
+    application_id: ApplicationIdPath, identity: Auditor, db: SessionDep, res: ResourcesDep
+) -> list[TimelineOut]:
     application = await get_visible_application(db, application_id, identity)
     runs = await audit.histories(db, res.temporal, application)
     return [TimelineOut(**vars(entry)) for entry in await audit.timeline(db, application, runs)]
 
 
 @router.get("/applications/{application_id}/history")
-async def history(application_id: str, identity: Auditor, db: SessionDep, res: ResourcesDep) -> dict[str, Any]:
+async def history(
+    application_id: ApplicationIdPath, identity: Auditor, db: SessionDep, res: ResourcesDep
+) -> dict[str, Any]:
     """Every run of the workflow in order; each `history` is what `temporal workflow show -o json` writes."""
     application = await get_visible_application(db, application_id, identity)
     return audit.history_document(await audit.histories(db, res.temporal, application))
 
 
 @router.post("/applications/{application_id}/replay", response_model=ReplayOut)
-async def replay(application_id: str, identity: Auditor, db: SessionDep, res: ResourcesDep) -> ReplayOut:
+async def replay(application_id: ApplicationIdPath, identity: Auditor, db: SessionDep, res: ResourcesDep) -> ReplayOut:
     application = await get_visible_application(db, application_id, identity)
     report = await audit.replay(await audit.histories(db, res.temporal, application))
     return ReplayOut(deterministic=report.deterministic, events=report.events, runs=report.runs, error=report.error)

@@ -6,12 +6,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import func, select
 
-from subsidy.api.deps import CurrentUser, PageDep, SessionDep
+from subsidy.api.deps import CodeQuery, CurrentUser, PageDep, SessionDep
+from subsidy.api.errors import documented
 from subsidy.api.read_model import application_scope
 from subsidy.api.schemas import LedgerRow
 from subsidy.db.models import Application, LedgerEntry
 
-router = APIRouter(prefix="/api/v1", tags=["money"])
+router = APIRouter(prefix="/api/v1", tags=["money"], responses=documented(401))
 
 
 @router.get("/ledger", response_model=list[LedgerRow])
@@ -23,7 +24,7 @@ async def ledger(
     application_id: uuid.UUID | None = None,
     funder: Literal["city", "county"] | None = None,
     county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-    program: Annotated[str | None, Query(max_length=48)] = None,
+    program: CodeQuery = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> list[LedgerRow]:
     query = (

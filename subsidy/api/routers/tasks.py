@@ -1,17 +1,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from subsidy.api import inbox
-from subsidy.api.deps import CurrentUser, PageDep, ResourcesDep, SessionDep
+from subsidy.api.deps import CodeQuery, CurrentUser, PageDep, ResourcesDep, SessionDep, TaskIdPath
+from subsidy.api.errors import documented
 from subsidy.api.read_model import application_out, task_out
 from subsidy.api.schemas import DecisionIn, DecisionOutcome, TaskOut
 from subsidy.db.models import Application
 
-router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
+router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"], responses=documented(400, 401, 403, 404, 409, 413, 503))
 
 
 @router.get("", response_model=list[TaskOut])
@@ -21,7 +22,7 @@ async def list_tasks(
     response: Response,
     paging: PageDep,
     status: Literal["open", "claimed", "done"] | None = None,
-    program: Annotated[str | None, Query(max_length=48)] = None,
+    program: CodeQuery = None,
     application_id: uuid.UUID | None = None,
 ) -> list[TaskOut]:
     """The caller's inbox: tasks of their roles and county, oldest due first (open and claimed by default)."""
@@ -33,18 +34,18 @@ async def list_tasks(
 
 
 @router.post("/{task_id}/claim", response_model=TaskOut)
-async def claim(task_id: str, identity: CurrentUser, db: SessionDep) -> TaskOut:
+async def claim(task_id: TaskIdPath, identity: CurrentUser, db: SessionDep) -> TaskOut:
     return task_out(await inbox.claim(db, task_id, identity))
 
 
 @router.post("/{task_id}/release", response_model=TaskOut)
-async def release(task_id: str, identity: CurrentUser, db: SessionDep) -> TaskOut:
+async def release(task_id: TaskIdPath, identity: CurrentUser, db: SessionDep) -> TaskOut:
     return task_out(await inbox.release(db, task_id, identity))
 
 
 @router.post("/{task_id}/decision", response_model=DecisionOutcome)
 async def decide(
-    task_id: str, body: DecisionIn, identity: CurrentUser, db: SessionDep, res: ResourcesDep
+    task_id: TaskIdPath, body: DecisionIn, identity: CurrentUser, db: SessionDep, res: ResourcesDep
 ) -> DecisionOutcome:
     task = await inbox.decide(db, res.temporal, task_id, identity, body.decision, body.reason, body.values)
     application = await db.get(Application, task.application_id)

@@ -1,0 +1,51 @@
+"""Refused sign-ins and refused actions go to the audit log: who tried what, never with which secret.
+
+A 401 or 429 is recorded as `auth_failed`, a 403 as `forbidden`, each with the method and path only (no query
+string, header, body or token). The actor is the user name the request carried, or "anonymous".
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from fastapi import Request
+
+from subsidy.activities.audit import append_audit
+
+log = logging.getLogger(__name__)
+
+AUDITED_KINDS = {401: "auth_failed", 429: "auth_failed", 403: "forbidden"}
+ANONYMOUS = "anonymous"
+
+
+def printable(text: str, limit: int) -> str:
+    """Text an attacker chose, made safe to store: no control or format characters, no lone surrogates."""
+    return "".join(ch if ch.isprintable() else "\ufffd" for ch in text[:limit])
+
+
+def set_actor(request: Request, username: str) -> None:
+    """Who the request is from, for the audit record of a refusal (the user name, never a token)."""
+    request.state.actor = printable(username, 64)
+
+
+def actor_of(request: Request) -> str:
+    actor = getattr(request.state, "actor", None)
+    if not actor and "session" in request.scope:
+        actor = request.session.get("username")
+    return printable(str(actor), 64) if actor else ANONYMOUS
+
+
+async def record_refusal(request: Request, status_code: int) -> None:
+    kind = AUDITED_KINDS.get(status_code)
+    resources = getattr(request.app.state, "resources", None)
+    if kind is None or resources is None:
+        return
+    actor = actor_of(request)
+    detail = {"method": request.method, "path": printable(request.url.path, 256), "status": status_code}
+    try:
+        async with resources.sessions.begin() as session:
+            await append_audit(session, kind=kind, actor=actor, at=datetime.now(UTC), detail=detail)
+    except Exception:
+        # The refusal stands even when the database cannot record it; the log keeps the trace.
+        log.warning("could not audit %s for %r on %s %s", kind, actor, request.method, detail["path"], exc_info=True)

@@ -1,0 +1,433 @@
+"""The access matrix: every demo role (and nobody signed in) × own county / other county × every endpoint and every
+kind of decision. Each allowed cell succeeds; each forbidden cell gets 403, or 404 where the existence of another's
+application must not show; nobody signed in gets 401. Every cell is tried and all misses are reported together.
+
+Not reachable in real time here (the dev server's clock is the wall clock): the City DPF escalation of an overdue
+review, and the region filing and City override of repeated placements, which follow a five-working-day publicity.
+Their roles are checked by the same `check_decision` and are tested on the time-skipping server in
+tests/workflows and tests/api/test_public_welfare_api.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from subsidy.policy.rent import add_months
+from tests.helpers import china_today, months_ago, new_credit_code, new_resident_id, new_resident_id_of, rent_form
+from tests.hostile.conftest import Login
+from tests.hostile.pages import page_login
+
+pytestmark = pytest.mark.timeout(180)
+
+ANONYMOUS = "anonymous"
+USERS = (
+    "applicant-a",
+    "applicant-b",
+    "employer-a",
+    "provider-a",
+    "agency-a",
+    "dpf-150203-a",
+    "dpf-150203-b",
+    "dpf-150204-a",
+    "hr-150203-a",
+    "city-a",
+    "city-b",
+    "region-a",
+    "auditor-a",
+)
+EVERYONE = (*USERS, ANONYMOUS)
+CITY_WIDE = {"city-a", "city-b", "region-a", "auditor-a"}
+OFFICIALS = {"dpf-150203-a", "dpf-150203-b", "dpf-150204-a", "hr-150203-a", "city-a", "city-b", "region-a"}
+# Who sees an application of county 150203 submitted by applicant-a, and one of 150204 by applicant-b.
+SEES = {
+    "150203": {"applicant-a", "dpf-150203-a", "dpf-150203-b", "hr-150203-a", *CITY_WIDE},
+    "150204": {"applicant-b", "dpf-150204-a", *CITY_WIDE},
+}
+
+
+def expect(allowed: Iterable[str], ok: int, otherwise: int, *, anonymous: int = 401) -> dict[str, int]:
+    permitted = set(allowed)
+    return {user: (anonymous if user == ANONYMOUS else ok if user in permitted else otherwise) for user in EVERYONE}
+
+
+@dataclass
+class Matrix:
+    http: httpx.AsyncClient
+    tokens: dict[str, dict[str, str]] = field(default_factory=dict)
+    misses: list[str] = field(default_factory=list)
+    cells: int = 0
+
+    def headers(self, user: str) -> dict[str, str]:
+        return {} if user == ANONYMOUS else self.tokens[user]
+
+    async def call(self, user: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.http.request(method, path, headers=self.headers(user), **kwargs)
+
+    def record(self, row: str, user: str, expected: int, response: httpx.Response) -> None:
+        self.cells += 1
+        if response.status_code != expected:
+            self.misses.append(
+                f"{row} as {user}: expected {expected}, got {response.status_code} {response.text[:160]}"
+            )
+
+    async def row(self, row: str, method: str, path: str, expected: dict[str, int], **kwargs: Any) -> None:
+        """One request per user, at once (none of them changes anything the others depend on)."""
+        users = list(expected)
+        responses = await asyncio.gather(*(self.call(user, method, path, **kwargs) for user in users))
+        for user, response in zip(users, responses, strict=True):
+            self.record(row, user, expected[user], response)
+
+    async def decide(self, row: str, user: str, task_id: str, expected: int, **body: Any) -> httpx.Response:
+        """A decision; a task written a moment before its workflow knows it answers 409 "not open": retried."""
+        payload = {"decision": "approve", **body}
+        for _ in range(60):
+            response = await self.call(user, "POST", f"/api/v1/tasks/{task_id}/decision", json=payload)
+            if response.status_code != 409 or "not open" not in response.text:
+                break
+            await asyncio.sleep(0.1)
+        self.record(row, user, expected, response)
+        return response
+
+    async def decision_row(
+        self, row: str, task_id: str, allowed: str, *, body: dict[str, Any] | None = None, peers: Iterable[str] = ()
+    ) -> httpx.Response:
+        """Every user but `allowed` and its `peers` (who could decide as well) is refused (403, 401 nobody signed
+        in); then `allowed` decides, and succeeds."""
+        payload = body or {}
+        for user in EVERYONE:
+            if user != allowed and user not in peers:
+                await self.decide(row, user, task_id, 401 if user == ANONYMOUS else 403, **payload)
+        return await self.decide(row, allowed, task_id, 200, **payload)
+
+    async def collection_task(self, year: int) -> dict[str, Any]:
+        """The County DPF's collection task of the declarations of one year (an application of its own)."""
+        for _ in range(150):
+            response = await self.call(
+                "dpf-150203-a", "GET", "/api/v1/tasks", params={"program": "public_welfare_post_collection"}
+            )
+            found = [t for t in response.json() if str(year) in t["summary"]]
+            if found:
+                task: dict[str, Any] = found[0]
+                return task
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"no collection task for {year}")
+
+    async def submit(self, user: str, body: dict[str, Any]) -> httpx.Response:
+        return await self.call(user, "POST", "/api/v1/applications", json=body)
+
+    async def task(self, user: str, application_id: str, step: str | None = None) -> dict[str, Any]:
+        for _ in range(150):
+            response = await self.call(user, "GET", "/api/v1/tasks", params={"application_id": application_id})
+            found = [t for t in response.json() if step is None or t["step"] == step]
+            if found:
+                task: dict[str, Any] = found[0]
+                return task
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"no task for {user} on {application_id}")
+
+    async def status(self, application_id: str, wanted: str) -> dict[str, Any]:
+        for _ in range(150):
+            response = await self.call("auditor-a", "GET", f"/api/v1/applications/{application_id}")
+            if response.json()["status"] == wanted:
+                found: dict[str, Any] = response.json()
+                return found
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{application_id} never became {wanted}")
+
+
+def training(county: str = "150203") -> dict[str, Any]:
+    start = china_today() - timedelta(days=9)
+    number = new_resident_id(born=date(1985, 7, 1))
+    return {
+        "program": "training_subsidy",
+        "county": county,
+        "course": {
+            "code": "6-18-02-04",
+            "title": "焊工（初级）",
+            "level": "初级",
+            "kind": "vocational",
+            "start_date": start.isoformat(),
+            "end_date": (start + timedelta(days=6)).isoformat(),
+            "class_days": 5,
+            "class_hours": 40,
+        },
+        "trainees": [{"name": "王一", "id_number": number, "disability_cert_number": number + "42"}],
+        "planned_cost": "1500.00",
+    }
+
+
+def declaration(year: int) -> dict[str, Any]:
+    return {
+        "program": "public_welfare_post",
+        "employer": {"name": "包头市某社区服务中心", "credit_code": new_credit_code()},
+        "county": "150203",
+        "year": year,
+        "posts": [{"title": "社区服务岗", "category": "public_service", "count": 2, "monthly_wage": "2200.00"}],
+    }
+
+
+def person() -> dict[str, Any]:
+    born = add_months(china_today(), -12 * 40)
+    id_number = new_resident_id_of("M", born)
+    return {
+        "name": "王五",
+        "id_number": id_number,
+        "disability_cert_number": f"{id_number}43",
+        "sex": "M",
+        "birth_date": born.isoformat(),
+        "severe_disability": False,
+        "special_hardship": False,
+    }
+
+
+@pytest.fixture
+async def matrix(http: httpx.AsyncClient) -> Matrix:
+    found = Matrix(http)
+    for user in USERS:
+        response = await http.post("/api/v1/auth/token", data={"username": user, "password": "demo"})
+        assert response.status_code == 200, response.text
+        found.tokens[user] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return found
+
+
+async def test_every_role_and_county_against_every_endpoint_and_decision(matrix: Matrix) -> None:
+    m = matrix
+    past = months_ago(14, days=1)
+    # ---- submissions: each program by its applicant role only ------------------------------------------
+    rent_rows = {
+        "150203": rent_form(license_date=past, hukou_county="150203"),
+        "150204": rent_form(license_date=past, hukou_county="150204", id_number=new_resident_id("150204")),
+    }
+    submitter = {"150203": "applicant-a", "150204": "applicant-b"}
+    rent: dict[str, str] = {}
+    for county, body in rent_rows.items():
+        for user in EVERYONE:
+            if user not in ("applicant-a", "applicant-b"):
+                m.record(
+                    f"submit rent_subsidy ({county})",
+                    user,
+                    401 if user == ANONYMOUS else 403,
+                    await m.submit(user, body),
+                )
+        created = await m.submit(submitter[county], body)
+        m.record(f"submit rent_subsidy ({county})", submitter[county], 201, created)
+        rent[county] = created.json()["id"]
+    programs = {
+        "training_subsidy": (training(), "provider-a"),
+        "public_welfare_post": (declaration(china_today().year + 1), "employer-a"),
+        "flexible_employment_insurance_subsidy": (
+            {
+                "program": "flexible_employment_insurance_subsidy",
+                "county": "150203",
+                "person": person(),
+                "start_date": china_today().isoformat(),
+            },
+            "applicant-a",
+        ),
+    }
+    created_of: dict[str, str] = {}
+    for program, (body, allowed) in programs.items():
+        for user in EVERYONE:
+            if user != allowed and not (program.startswith("flexible") and user == "applicant-b"):
+                m.record(f"submit {program}", user, 401 if user == ANONYMOUS else 403, await m.submit(user, body))
+        created = await m.submit(allowed, body)
+        m.record(f"submit {program}", allowed, 201, created)
+        created_of[program] = created.json()["id"]
+
+    # ---- reads of one application per county: its own people and county, the city, the auditor -----------
+    for county, application_id in rent.items():
+        sees = SEES[county]
+        await m.row(
+            f"GET application ({county})", "GET", f"/api/v1/applications/{application_id}", expect(sees, 200, 404)
+        )
+        listed = {user: await m.call(user, "GET", "/api/v1/applications", params={"limit": 500}) for user in EVERYONE}
+        for user, response in listed.items():
+            m.cells += 1
+            visible = response.status_code == 200 and application_id in {a["id"] for a in response.json()}
+            if (response.status_code, visible) != ((401, False) if user == ANONYMOUS else (200, user in sees)):
+                m.misses.append(f"list applications ({county}) as {user}: {response.status_code}, listed={visible}")
+        for name, method in (("timeline", "GET"), ("history", "GET"), ("replay", "POST")):
+            path = f"/api/v1/audit/applications/{application_id}/{name}"
+            await m.row(f"audit {name} ({county})", method, path, expect({"auditor-a"}, 200, 403))
+        # The inbox: the County DPF of the application's county, nobody else (role and county).
+        dpf = {"150203": {"dpf-150203-a", "dpf-150203-b"}, "150204": {"dpf-150204-a"}}[county]
+        task = await m.task(next(iter(dpf)), application_id)
+        for user in EVERYONE:
+            response = await m.call(user, "GET", "/api/v1/tasks", params={"application_id": application_id})
+            m.cells += 1
+            ids = [t["id"] for t in response.json()] if response.status_code == 200 else None
+            if ids != (None if user == ANONYMOUS else [task["id"]] if user in dpf else []):
+                m.misses.append(f"inbox ({county}) as {user}: {response.status_code} {ids}")
+        # Claim and release: the task's county and role only; a release by another official is a conflict.
+        claimant = sorted(dpf)[0]
+        for user in EVERYONE:
+            if user not in dpf:
+                response = await m.call(user, "POST", f"/api/v1/tasks/{task['id']}/claim")
+                m.record(f"claim ({county})", user, 401 if user == ANONYMOUS else 403, response)
+        m.record(
+            f"claim ({county})", claimant, 200, await m.call(claimant, "POST", f"/api/v1/tasks/{task['id']}/claim")
+        )
+        for user in dpf - {claimant}:
+            m.record(
+                f"release another's claim ({county})",
+                user,
+                409,
+                await m.call(user, "POST", f"/api/v1/tasks/{task['id']}/release"),
+            )
+        m.record(
+            f"release ({county})", claimant, 200, await m.call(claimant, "POST", f"/api/v1/tasks/{task['id']}/release")
+        )
+
+    await m.row("GET me", "GET", "/api/v1/me", expect(USERS, 200, 200))
+    await m.row("GET policies", "GET", "/api/v1/policies", expect(USERS, 200, 200, anonymous=200))
+    await m.row("GET public-welfare posts", "GET", "/api/v1/public-welfare-posts", expect(USERS, 200, 200))
+    await m.row("audit log verify", "GET", "/api/v1/audit/log/verify", expect({"auditor-a"}, 200, 403))
+    await m.row(
+        "audit codec decode",
+        "POST",
+        "/api/v1/audit/codec/decode",
+        expect({"auditor-a"}, 200, 403),
+        json={"payloads": []},
+    )
+
+    # ---- decisions: each kind of task by its role and county only -----------------------------------------
+    task_203 = await m.task("dpf-150203-a", rent["150203"])
+    # Round 1 returned by dpf-150203-a; the corrected application's round 2 may not be approved by the same official.
+    await m.decision_row(
+        "rent county review (150203)",
+        task_203["id"],
+        "dpf-150203-a",
+        body={"decision": "return", "reason": "补充材料"},
+        peers=["dpf-150203-b"],
+    )
+    corrected = await m.call(
+        "applicant-a",
+        "POST",
+        f"/api/v1/applications/{rent['150203']}/events",
+        json={"type": "corrected", "corrected": {"hukou_county": "150203"}},
+    )
+    m.record("corrected event", "applicant-a", 200, corrected)
+    round_2 = await m.task("dpf-150203-a", rent["150203"])
+    await m.decision_row(
+        "rent county review round 2 (150203)",
+        round_2["id"],
+        "dpf-150203-b",
+        body={"values": {"monthly_rent": "1200.00"}},  # dpf-150203-a, who returned round 1, is refused 403
+    )
+    task_204 = await m.task("dpf-150204-a", rent["150204"])
+    await m.decision_row(
+        "rent county review (150204)", task_204["id"], "dpf-150204-a", body={"values": {"monthly_rent": "900.00"}}
+    )
+    plan = await m.task("dpf-150203-b", created_of["training_subsidy"])
+    await m.decision_row("training plan review (150203)", plan["id"], "dpf-150203-b", peers=["dpf-150203-a"])
+    flexible = await m.task("hr-150203-a", created_of["flexible_employment_insurance_subsidy"])
+    await m.decision_row("flexible insurance County HR (150203)", flexible["id"], "hr-150203-a")
+    collection = await m.collection_task(china_today().year + 1)
+    await m.decision_row(
+        "post collection County DPF (150203)", collection["id"], "dpf-150203-a", peers=["dpf-150203-b"]
+    )
+    post_review = await m.task("hr-150203-a", created_of["public_welfare_post"], step="hr_approval")
+    await m.decision_row("post declaration County HR (150203)", post_review["id"], "hr-150203-a")
+    await m.status(created_of["public_welfare_post"], "approved")
+    placement = {
+        "program": "public_welfare_placement",
+        "post_application_id": created_of["public_welfare_post"],
+        "person": person(),
+        "start_date": china_today().isoformat(),
+    }
+    for user in EVERYONE:
+        if user != "employer-a":
+            m.record(
+                "submit public_welfare_placement",
+                user,
+                401 if user == ANONYMOUS else 403,
+                await m.submit(user, placement),
+            )
+    proposed = await m.submit("employer-a", placement)
+    m.record("submit public_welfare_placement", "employer-a", 201, proposed)
+    placement_review = await m.task("hr-150203-a", proposed.json()["id"])
+    await m.decision_row("placement County HR (150203)", placement_review["id"], "hr-150203-a")
+
+    # ---- money: the ledger of the paid months, scoped like the applications --------------------------------
+    for county, application_id in rent.items():
+        await m.status(application_id, "active")
+        for _ in range(100):
+            rows = await m.call("auditor-a", "GET", "/api/v1/ledger", params={"application_id": application_id})
+            if rows.headers["X-Total-Count"] == "28":
+                break
+            await asyncio.sleep(0.1)
+        for user in EVERYONE:
+            response = await m.call(user, "GET", "/api/v1/ledger", params={"application_id": application_id})
+            m.cells += 1
+            got = (response.status_code, response.headers.get("X-Total-Count"))
+            wanted = (401, None) if user == ANONYMOUS else (200, "28" if user in SEES[county] else "0")
+            if got != wanted:
+                m.misses.append(f"ledger ({county}) as {user}: {got}, expected {wanted}")
+
+    # ---- events: the applicant's own, the county's officials', nobody else's --------------------------------
+    closed = {"type": "business_closed", "date": china_today().isoformat()}
+    path = f"/api/v1/applications/{rent['150203']}/events"
+    # The applicant and both County DPF officials of 150203 may record it; dpf-150203-a does.
+    for user in EVERYONE:
+        if user not in ("applicant-a", "dpf-150203-a", "dpf-150203-b"):
+            refused = 401 if user == ANONYMOUS else 403 if user in SEES["150203"] else 404
+            m.record("business_closed (150203)", user, refused, await m.call(user, "POST", path, json=closed))
+    m.record("business_closed (150203)", "dpf-150203-a", 200, await m.call("dpf-150203-a", "POST", path, json=closed))
+    withdrawable = await m.submit("applicant-b", rent_form(hukou_county="150204", id_number=new_resident_id("150204")))
+    path = f"/api/v1/applications/{withdrawable.json()['id']}/events"
+    for user in EVERYONE:
+        if user != "applicant-b":
+            refused = 401 if user == ANONYMOUS else 403 if user in SEES["150204"] else 404
+            m.record("withdrawn (150204)", user, refused, await m.call(user, "POST", path, json={"type": "withdrawn"}))
+    m.record(
+        "withdrawn (150204)", "applicant-b", 200, await m.call("applicant-b", "POST", path, json={"type": "withdrawn"})
+    )
+
+    print(f"access matrix: {m.cells} cells")
+    assert m.misses == [], "\n".join(m.misses)
+    assert m.cells > 500
+
+
+async def test_the_pages_follow_the_same_matrix(http: httpx.AsyncClient, login: Login) -> None:
+    """Officials' inbox and task pages, applicants' pages: the same rules through the session cookie."""
+    created = await http.post("/api/v1/applications", json=rent_form(), headers=await login("applicant-a"))
+    application_id = created.json()["id"]
+    official = await login("dpf-150203-a")
+    for _ in range(150):
+        tasks = (await http.get("/api/v1/tasks", params={"application_id": application_id}, headers=official)).json()
+        if tasks:
+            break
+        await asyncio.sleep(0.1)
+    task_id = tasks[0]["id"]
+    task_page = {"dpf-150203-a", "dpf-150203-b"}
+    misses = []
+
+    async def visit(user: str) -> None:
+        async with httpx.AsyncClient(base_url=str(http.base_url), timeout=30) as browser:
+            if user != ANONYMOUS:
+                assert (await page_login(browser, user)).status_code == 303
+            wanted = {
+                "/inbox": 200 if user in OFFICIALS else 403,
+                f"/tasks/{task_id}": 200 if user in task_page else 403,
+                "/my/applications": 200 if user in ("applicant-a", "applicant-b") else 403,
+                f"/my/applications/{application_id}": 200
+                if user == "applicant-a"
+                else 404
+                if user == "applicant-b"
+                else 403,
+            }
+            for path, status in wanted.items():
+                response = await browser.get(path)
+                expected = 303 if user == ANONYMOUS else status  # to the sign-in page
+                if response.status_code != expected:
+                    misses.append(f"{path} as {user}: expected {expected}, got {response.status_code}")
+
+    await asyncio.gather(*(visit(user) for user in EVERYONE))
+    assert misses == [], "\n".join(misses)
