@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
@@ -97,3 +98,10 @@ if os.environ.get("RECORD_HISTORIES") == "1":
     from tests.histories.recorder import install
 
     install()
+
+
+async def forget_failed_sign_ins(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Failed sign-ins are counted per user name for 15 minutes; one test's deliberate failures must not lock the
+    demo accounts for the tests after it."""
+    async with sessions.begin() as session:
+        await session.execute(text("DELETE FROM sign_in_failures"))

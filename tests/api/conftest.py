@@ -6,12 +6,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.conftest import forget_failed_sign_ins
 
 Login = Callable[[str], Awaitable[dict[str, str]]]
 
 
 @pytest.fixture
-async def http(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+async def http(base_url: str, sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[httpx.AsyncClient]:
+    await forget_failed_sign_ins(sessions)
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         yield client
 

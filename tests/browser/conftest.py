@@ -8,6 +8,9 @@ from collections.abc import AsyncIterator
 import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, async_playwright
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.conftest import forget_failed_sign_ins
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -31,7 +34,8 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def page(browser: Browser, base_url: str) -> AsyncIterator[Page]:
+async def page(browser: Browser, base_url: str, sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Page]:
+    await forget_failed_sign_ins(sessions)
     context = await browser.new_context(base_url=base_url, locale="zh-CN")
     opened = await context.new_page()
     yield opened
