@@ -86,6 +86,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     from bench.stack import Child, child_environment, embedded_stack, start_child, wait_ready
     from bench.stats import (
         LATENCY_HEADER,
+        STORAGE_TABLES,
+        folder_bytes,
         latency_rows,
         machine_busy_seconds,
         peak_rss_mib,
@@ -246,6 +248,31 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "cpu_s": {str(r[0]): round(float(r[1]), 2) for r in service_cpu},  # type: ignore[arg-type]
             }
 
+            # What the run left in PostgreSQL (heap, indexes and TOAST of each table) and in Temporal's SQLite file:
+            # the per-application figures the README's capacity estimate rests on.
+            storage: list[list[object]] = []
+            async with engine.connect() as connection:
+                for name in STORAGE_TABLES:
+                    rows, size = (
+                        await connection.exec_driver_sql(
+                            f"SELECT count(*), pg_total_relation_size('{name}') FROM {name}"
+                        )
+                    ).one()
+                    storage.append([name, rows, size / 1024, size / rows if rows else math.nan])
+            temporal_bytes = folder_bytes(stack.folder / "temporal")
+            say(
+                table(
+                    f"storage after parts 1-2; Temporal's SQLite files {temporal_bytes / 2**20:.1f} MiB "
+                    f"(both parts, {args.n + args.n + 10} workflows)",
+                    ("table", "rows", "KiB", "bytes/row"),
+                    storage,
+                )
+            )
+            report["storage"] = {
+                "tables": {str(r[0]): {"rows": r[1], "bytes": int(float(r[2]) * 1024)} for r in storage},  # type: ignore[arg-type]
+                "temporal_sqlite_bytes": temporal_bytes,
+            }
+
             # ---- 3. inbox by table size ----------------------------------------------------------------------
             say()
             say(
@@ -258,10 +285,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             say(
                 table(
                     "GET /api/v1/tasks",
-                    ("task rows", "visible", "seed s", "p50 ms", "p95 ms", "p99 ms", "SQL count ms", "SQL page ms"),
+                    (
+                        "task rows",
+                        "MiB",
+                        "visible",
+                        "seed s",
+                        "p50 ms",
+                        "p95 ms",
+                        "p99 ms",
+                        "SQL count ms",
+                        "SQL page ms",
+                    ),
                     [
                         [
                             f"{p.rows:,}",
+                            p.table_bytes / 2**20,
                             p.visible,
                             p.seed_seconds,
                             p.latency.summary()["p50_ms"],
@@ -284,6 +322,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             report["inbox"] = [
                 {
                     "rows": p.rows,
+                    "table_bytes": p.table_bytes,
                     "visible": p.visible,
                     "seed_s": round(p.seed_seconds, 1),
                     **p.latency.summary(),
@@ -300,11 +339,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             say(
                 table(
                     "Replayer (subsidy.api.audit.replay)",
-                    ("histories", "events", "fetch s", "replay s", "histories/s", "events/s", "deterministic"),
+                    (
+                        "histories",
+                        "events",
+                        "KiB JSON each",
+                        "fetch s",
+                        "replay s",
+                        "histories/s",
+                        "events/s",
+                        "deterministic",
+                    ),
                     [
                         [
                             replayed.histories,
                             replayed.events,
+                            replayed.json_bytes / max(replayed.histories, 1) / 1024,
                             replayed.fetch_seconds,
                             replayed.replay_seconds,
                             replayed.histories_per_second,
@@ -317,6 +366,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             report["replay"] = {
                 "histories": replayed.histories,
                 "events": replayed.events,
+                "json_bytes": replayed.json_bytes,
                 "fetch_s": round(replayed.fetch_seconds, 2),
                 "replay_s": round(replayed.replay_seconds, 2),
                 "histories_per_s": round(replayed.histories_per_second, 1),

@@ -3,7 +3,9 @@
 Rows are made in bulk with set-based SQL (`INSERT ... SELECT generate_series`), a few thousand applications with
 many review rounds each, spread like a province's history: most tasks closed, a few percent open or claimed,
 over nine counties, three roles and three years. The official (`dpf-150203-a`, County DPF 150203) sees the open
-and claimed County DPF tasks of 150203 and the city-wide ones of the role.
+and claimed County DPF tasks of 150203 and the city-wide ones of the role: 150 of them are seeded first, so that the
+first page is full (100 tasks) at every size and only the table grows, plus their county's share of the rest (a
+backlog that grows with the table: ~4,000 open tasks at 10^6 rows).
 The query measured is the API's own: its SQL is captured while `subsidy.api.inbox.list_inbox` runs, and explained.
 """
 
@@ -34,6 +36,20 @@ INSERT INTO applications (id, program, status, county, policy_version, submitted
 SELECT gen_random_uuid(), 'rent_subsidy', 'under_review', (CAST(:counties AS text[]))[1 + g % 9], 'baotou-2025', :user,
        'bench-seed-' || g, '{}'::jsonb
 FROM generate_series(0, :n - 1) AS g
+"""
+
+# The official's own inbox, the same at every size: 120 open and 30 claimed review tasks of County DPF 150203, due
+# over the coming month, on seeded applications of that county (those with g % 9 = 1).
+SEED_OWN_INBOX = """
+INSERT INTO tasks (id, application_id, workflow_id, program, step, round, role, county, status, overdue,
+                   claimed_by, summary, created_at, due_at)
+SELECT gen_random_uuid(), a.id, a.workflow_id, 'rent_subsidy', 'own_inbox', 1, 'county_dpf', '150203',
+       CASE WHEN a.n % 5 = 0 THEN 'claimed' ELSE 'open' END, false,
+       CASE WHEN a.n % 5 = 0 THEN 'dpf-150203-b' END,
+       'rent 1200.00 / month, licence 2024-09-15, lease 2024-09-15 to 2028-09-14',
+       now() - make_interval(hours => a.n), now() + make_interval(hours => 5 * a.n)
+FROM (SELECT id, workflow_id, (row_number() OVER (ORDER BY workflow_id))::int AS n
+      FROM applications WHERE submitted_by = :user AND county = '150203' LIMIT 150) AS a
 """
 
 # Task g belongs to seeded application g % A in round g / A + 1: (application_id, step, round) stays distinct.
@@ -80,6 +96,7 @@ class InboxPoint:
     rows: int
     visible: int
     seed_seconds: float
+    table_bytes: int = 0
     latency: Latencies = field(default_factory=Latencies)
     sql_ms: dict[str, float] = field(default_factory=dict)
     plan: list[str] = field(default_factory=list)
@@ -89,6 +106,7 @@ class InboxPoint:
 async def seed_applications(engine: AsyncEngine, n: int) -> None:
     async with engine.begin() as connection:
         await connection.execute(text(SEED_APPLICATIONS), {"counties": list(COUNTIES), "user": SEED_USER, "n": n})
+        await connection.execute(text(SEED_OWN_INBOX), {"user": SEED_USER})
 
 
 async def grow_tasks(engine: AsyncEngine, target: int, applications: int) -> float:
@@ -101,7 +119,7 @@ async def grow_tasks(engine: AsyncEngine, target: int, applications: int) -> flo
                 await connection.execute(
                     text(
                         "SELECT count(*) FROM tasks t JOIN applications a ON a.id = t.application_id "
-                        "WHERE a.submitted_by = :user"
+                        "WHERE a.submitted_by = :user AND t.step <> 'own_inbox'"
                     ),
                     {"user": SEED_USER},
                 )
@@ -141,7 +159,7 @@ async def explain_inbox(engine: AsyncEngine) -> tuple[dict[str, float], dict[str
     plans: dict[str, list[str]] = {}
     async with engine.connect() as connection:
         for statement, parameters in captured:
-            if not statement.lstrip().upper().startswith("SELECT"):
+            if not statement.lstrip(" \n(").upper().startswith("SELECT"):
                 continue
             kind = "count" if "count(*)" in statement.lower() else "page"
             explained = await connection.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
@@ -182,6 +200,10 @@ async def run_inbox_scaling(
     for size in sizes:
         seconds = await grow_tasks(engine, size, applications)
         point = InboxPoint(size, await visible_tasks(engine), seconds)
+        async with engine.connect() as connection:
+            point.table_bytes = int(
+                (await connection.exec_driver_sql("SELECT pg_total_relation_size('tasks')")).scalar_one()
+            )
         point.latency = await measure_inbox(host, port, requests)
         point.sql_ms, plans = await explain_inbox(engine)
         point.plan, point.count_plan = plans.get("page", []), plans.get("count", [])

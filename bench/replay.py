@@ -16,6 +16,7 @@ from subsidy.api.audit import replay
 class ReplayResult:
     histories: int
     events: int
+    json_bytes: int
     fetch_seconds: float
     replay_seconds: float
     deterministic: bool
@@ -45,6 +46,7 @@ async def run_replay(client: Client, workflow_ids: list[str]) -> ReplayResult:
     return ReplayResult(
         histories=report.runs,
         events=report.events,
+        json_bytes=sum(len(history.to_json()) for history in histories),
         fetch_seconds=fetched - began,
         replay_seconds=replayed - fetched,
         deterministic=report.deterministic,

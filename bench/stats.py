@@ -107,3 +107,19 @@ def machine_busy_seconds() -> float:
     times = psutil.cpu_times()
     # guest time is already inside user time on Linux; steal is time the hypervisor gave to someone else.
     return sum(getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq", "steal"))
+
+
+STORAGE_TABLES = (
+    "applications",
+    "people",
+    "tasks",
+    "decisions",
+    "schedule",
+    "ledger",
+    "audit_log",
+    "workflow_histories",
+)
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
