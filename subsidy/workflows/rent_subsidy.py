@@ -40,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from subsidy.policy.rent import RentFacts, rent_eligibility, rent_schedule
     from subsidy.policy.versions import PolicyVersion, version_from_json
     from subsidy.policy.workdays import CalendarYearUnknown, add_weekdays, add_working_days
-    from subsidy.workflows.common import CHINA, DB_ACTIVITY, check_decision, end_of_day, require_role
+    from subsidy.workflows.common import CHINA, check_decision, db_step, end_of_day, require_role
     from subsidy.workflows.contracts import (
         CONFLICT,
         FORBIDDEN,
@@ -134,7 +134,7 @@ class RentSubsidyWorkflow:
         assert self._input is not None
         reasons = rent_eligibility(facts_from_message(facts), self._version, self._input.applied_on)
         rent = self._version.rent if self._version else None
-        outcome: EligibilityOutcome = await workflow.execute_activity(
+        outcome: EligibilityOutcome = await db_step(
             RECORD_ELIGIBILITY,
             EligibilityRecord(
                 application_id=self._input.application_id,
@@ -146,7 +146,6 @@ class RentSubsidyWorkflow:
                 max_months=rent.max_months if rent else 0,
             ),
             result_type=EligibilityOutcome,
-            **DB_ACTIVITY,
         )
         self._state.months_already_used = outcome.months_already_used
         self._state.status = "under_review" if outcome.eligible else "rejected"
@@ -170,11 +169,10 @@ class RentSubsidyWorkflow:
                 async with self._lock:
                     if not self._review_settled():
                         escalation = self._task_input(ESCALATION_STEP, "city_dpf", None, None)
-                        escalation_id: str = await workflow.execute_activity(
+                        escalation_id: str = await db_step(
                             ESCALATE_OVERDUE_TASK,
                             OverdueInput(self._input.application_id, review_id, escalation),
                             result_type=str,
-                            **DB_ACTIVITY,
                         )
                         self._open_tasks[escalation_id] = escalation
                 await workflow.wait_condition(self._review_settled)
@@ -218,12 +216,7 @@ class RentSubsidyWorkflow:
         )
 
     async def _open_task(self, task: OpenTaskInput) -> str:
-        task_id: str = await workflow.execute_activity(
-            OPEN_TASK,
-            task,
-            result_type=str,
-            **DB_ACTIVITY,
-        )
+        task_id: str = await db_step(OPEN_TASK, task, result_type=str)
         self._open_tasks[task_id] = task
         return task_id
 
@@ -259,7 +252,7 @@ class RentSubsidyWorkflow:
 
     async def _post_payment(self, month: ScheduleMonth) -> None:
         assert self._input is not None
-        await workflow.execute_activity(
+        await db_step(
             POST_PAYMENT,
             PaymentInput(
                 application_id=self._input.application_id,
@@ -271,12 +264,11 @@ class RentSubsidyWorkflow:
                 county_share=month.county_share,
             ),
             result_type=PaymentResult,
-            **DB_ACTIVITY,
         )
         month.status = "paid"
 
     async def _change_status(self, change: StatusChange) -> None:
-        await workflow.execute_activity(CHANGE_STATUS, change, **DB_ACTIVITY)
+        await db_step(CHANGE_STATUS, change)
         self._state.status = change.status
 
     # ---- decide ---------------------------------------------------------------------------------
@@ -301,7 +293,7 @@ class RentSubsidyWorkflow:
                     ScheduleMonth(m.period, m.start, m.end, m.amount, m.city_share, m.county_share) for m in months
                 ]
             new_status = {"approve": "active", "reject": "rejected", "return": "returned"}[request.decision]
-            await workflow.execute_activity(
+            await db_step(
                 RECORD_DECISION,
                 DecisionToRecord(
                     application_id=self._input.application_id,
@@ -315,7 +307,6 @@ class RentSubsidyWorkflow:
                     new_status=new_status,
                     schedule=schedule,
                 ),
-                **DB_ACTIVITY,
             )
             self._state.decisions.append(
                 DecisionRecord(

@@ -3,8 +3,9 @@ paid exactly once.
 
 To hit "while the payment is running" every time, the test holds a SHARE lock on the ledger: the activity's INSERT
 waits on it inside its transaction, which the test sees in pg_stat_activity before it kills the worker. The lock is
-released only after the kill, so the first attempt can never commit; Temporal retries the activity once its
-start-to-close timeout (30 s) has passed, on the new worker.
+released only after the kill, so the first attempt can never commit. The payment is a local activity run inside the
+workflow task: once that task times out (10 s), the new worker replays the workflow and runs the payment again under
+the same idempotency key.
 """
 
 from __future__ import annotations
@@ -112,15 +113,19 @@ async def test_a_worker_killed_in_a_payment_is_replaced_and_each_month_is_paid_o
     assert {(count, str(total)) for _period, count, total in per_period} == {(2, "1000.00")}
     assert paid == MONTHS_OVER and payments_audited == MONTHS_OVER
 
-    # The histories show the kill: the first payment's attempt 1 timed out and attempt 2 completed it (the runs are
-    # continued as new after 12 payments, so the first run holds it).
+    # The histories show the kill: the payments run as local activities (one marker each, recorded when the workflow
+    # task that ran them completes), so the killed worker's workflow task timed out, the new worker ran the steps
+    # again, and each step has exactly one marker: eligibility, task, decision and the 14 months.
     client = await service.temporal.client()
-    attempts = []
+    events = []
     async for run in client.list_workflows(f"WorkflowId = 'application-{application_id}'"):
-        history = await client.get_workflow_handle(run.id, run_id=run.run_id).fetch_history()
-        attempts += [
-            event.activity_task_started_event_attributes.attempt
-            for event in history.events
-            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
-        ]
-    assert sorted(attempts)[-2:] == [1, 2], attempts
+        events += (await client.get_workflow_handle(run.id, run_id=run.run_id).fetch_history()).events
+    timed_out = [e for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT]
+    local_steps = [
+        e
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and e.marker_recorded_event_attributes.marker_name == "core_local_activity"
+    ]
+    assert timed_out, "the killed worker's workflow task"
+    assert len(local_steps) == 3 + MONTHS_OVER
