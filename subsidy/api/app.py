@@ -58,6 +58,9 @@ def create_app(resources: Resources | None = None, *, cookie_secure: bool | None
         absolute_seconds=settings.session_absolute_seconds,
         warn_seconds=settings.session_warn_seconds,
     )
+    if settings.codec_origins():
+        # The Temporal UI's calls to the codec endpoint, and nothing else, cross origins (routers/audit.py).
+        app.add_middleware(audit.CodecCors, origins=settings.codec_origins())
     # Outermost, so that an oversized body is refused before sessions, pages or routes see it.
     app.add_middleware(BodySizeLimit)
     return app

@@ -43,11 +43,16 @@ async def _migrate_and_seed(database_url: str, *, demo_accounts: bool) -> None:
         await engine.dispose()
 
 
+def _base_url(host: str, port: int) -> str:
+    """Where a browser on this machine reaches the pages and the API."""
+    shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    return f"http://{shown_host}:{port}"
+
+
 def _banner(host: str, port: int, temporal_ui: str | None, demo: bool) -> str:
     from subsidy.service.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
 
-    shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
-    base = f"http://{shown_host}:{port}"
+    base = _base_url(host, port)
     lines = [
         "subsidy is running — press Ctrl-C to stop",
         f"  pages        {base}/",
@@ -79,6 +84,11 @@ async def up(host: str, port: int, home: Path) -> int:
         os.environ["SUBSIDY_EMBEDDED"] = "1"
         get_settings.cache_clear()
     settings = Settings(SUBSIDY_HOME=home, SUBSIDY_EMBEDDED=not external)  # type: ignore[call-arg]
+    if not external:
+        # The embedded Temporal UI decrypts payloads through the auditors' codec endpoint: its origin may call it.
+        ui_origins = [f"http://localhost:{settings.temporal_ui_port}", f"http://127.0.0.1:{settings.temporal_ui_port}"]
+        origins = ",".join(dict.fromkeys([*settings.codec_origins(), *ui_origins]))
+        settings = Settings(SUBSIDY_HOME=home, SUBSIDY_EMBEDDED=True, SUBSIDY_CODEC_CORS_ORIGINS=origins)  # type: ignore[call-arg]
     try:
         # Held from now on, so that nothing started meanwhile (Temporal's metrics port is random) can take it.
         api_socket = listen_on(host, port, "the API and pages, --port")
@@ -112,6 +122,7 @@ async def up(host: str, port: int, home: Path) -> int:
                 host="127.0.0.1",
                 port=settings.temporal_port,
                 ui_port=settings.temporal_ui_port,
+                codec_endpoint=f"{_base_url(host, port)}/api/v1/audit/codec",
             )
             client = temporal_env.client
             temporal_ui = f"http://localhost:{settings.temporal_ui_port}"

@@ -122,9 +122,18 @@ class EmbeddedPostgres:
 
 
 async def start_temporal(
-    home: Path, *, host: str, port: int, ui_port: int, namespace: str = "default"
+    home: Path,
+    *,
+    host: str,
+    port: int,
+    ui_port: int,
+    namespace: str = "default",
+    codec_endpoint: str | None = None,
 ) -> WorkflowEnvironment:
-    """The Temporal dev server (server + UI), persisted to SQLite under the home folder."""
+    """The Temporal dev server (server + UI), persisted to SQLite under the home folder.
+
+    With `codec_endpoint` (the service's `<base>/api/v1/audit/codec`), the UI asks it to decrypt the payloads it shows.
+    """
     home.mkdir(parents=True, exist_ok=True)
     return await WorkflowEnvironment.start_local(
         namespace=namespace,
@@ -136,4 +145,5 @@ async def start_temporal(
         dev_server_existing_path=installed_binary("temporal"),
         dev_server_database_filename=str(home / "temporal.db"),
         dev_server_log_level="error",
+        dev_server_extra_args=["--ui-codec-endpoint", codec_endpoint] if codec_endpoint else [],
     )

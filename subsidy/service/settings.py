@@ -45,12 +45,30 @@ class Settings(BaseSettings):
     record_retention_days: int = Field(default=3650, ge=1, alias="SUBSIDY_RECORD_RETENTION_DAYS")
     # The zone in which a subsidy month ends and a working day begins.
     timezone: str = Field(default="Asia/Shanghai", alias="SUBSIDY_TIMEZONE")
+    # Browser origins (comma-separated, e.g. the Temporal UI's http://localhost:8233) that may call the auditors'
+    # codec endpoint cross-origin, with the auditor's cookies. Only that endpoint, only these origins; none by
+    # default. `subsidy up` adds its own Temporal UI.
+    codec_cors_origins: str = Field(default="", alias="SUBSIDY_CODEC_CORS_ORIGINS")
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:
         if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value()) < 32:
             raise ValueError("SUBSIDY_JWT_SECRET must be at least 32 characters")
         return self
+
+    @model_validator(mode="after")
+    def _refuse_vague_codec_origins(self) -> Settings:
+        for origin in self.codec_origins():
+            scheme, _, rest = origin.partition("://")
+            if scheme not in ("http", "https") or not rest or "/" in rest or "*" in origin:
+                raise ValueError(
+                    f"SUBSIDY_CODEC_CORS_ORIGINS: {origin!r} is not an origin such as http://localhost:8233 "
+                    "(a wildcard would hand decrypted payloads to any site an auditor visits)"
+                )
+        return self
+
+    def codec_origins(self) -> list[str]:
+        return [origin.strip() for origin in self.codec_cors_origins.split(",") if origin.strip()]
 
     def signing_key(self) -> str:
         if self.jwt_secret is not None:

@@ -26,7 +26,7 @@ from tests.workflows.conftest import APPLICANT, DPF_B, RentHarness, total
 BEFORE_THE_PATCH = (
     Path(__file__).parents[1]
     / "histories"
-    / "RentSubsidyWorkflow.before-local-db-steps.test_approval_14_months_after_licence_pays_the_ended_months_at_once.json"
+    / "RentSubsidyWorkflow.before-local-db-steps.test_approval_14_months_after_licence_pays_the_ended_months_at_once.json"  # noqa: E501
 )
 DATABASE_STEPS = 1 + 1 + 1 + 14 + 1  # record_eligibility, open_task, record_decision, 14 x post_payment, change_status
 PATCH_MARKER = "core_patch"

@@ -8,7 +8,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +21,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from subsidy.db.models import Application, Decision, LedgerEntry, Person, ScheduledPayment, Task
+from subsidy.activities.placement import collection_application_id
+from subsidy.db.models import Application, AuditRecord, Decision, LedgerEntry, Person, ScheduledPayment, Task
 from subsidy.db.placement_models import PublicWelfarePlacement, PublicWelfarePost
 from subsidy.policy.placement import placement_schedule, statutory_retirement_date, subsidy_period
 from subsidy.policy.rent import add_months
@@ -55,6 +56,7 @@ from subsidy.workflows.placement_contracts import (
     collection_workflow_id,
 )
 from tests.helpers import CHINA, new_credit_code, new_resident_id_of
+from tests.histories.recorder import record as record_history
 from tests.workflows.conftest import eventually, total
 
 COUNTY = "150203"
@@ -388,6 +390,10 @@ async def test_declaration_to_the_end_of_a_36_month_subsidy_with_exact_ledger_to
     await pw.ends(first_handle, "approved")
     await pw.decide(await pw.open_task(second, "hr_approval"), HR_A, "reject", reason="本年度岗位已满")
     await pw.ends(second_handle, "rejected")
+    await record_history(first_handle)  # collected, approved with post 2 rejected
+    await record_history(second_handle)  # collected, rejected by County HR
+    # The collection stays open to the year's end: recorded idle, after its round reported both declarations.
+    await record_history(pw.env.client.get_workflow_handle(collection_workflow_id(COUNTY, year)))
     async with pw.sessions() as session:
         posts = (
             await session.scalars(
@@ -448,6 +454,53 @@ async def test_a_second_declaration_of_the_same_employer_for_the_year_is_refused
     assert (await pw.application(second)).eligibility["reasons"] == ["already_declared_this_year"]  # type: ignore[index]
     await pw.event(first_handle, EventInput("withdrawn", EMPLOYER))
     await pw.ends(first_handle, "withdrawn")
+    await record_history(second_handle)  # ineligible, no task
+    await record_history(first_handle)  # withdrawn while waiting for the collection
+
+
+async def test_a_refused_collection_rejects_its_declarations_a_later_one_opens_the_next_round_and_the_year_closes_it(
+    pw: Harness,
+) -> None:
+    # Next year's collection: no other test's collection shares its rows, and its year end is this test's alone.
+    year = (await pw.today()).year + 1
+    refused, refused_handle = await pw.declare(year=year)
+    first_round = await pw.collection_task(year)
+    with pytest.raises(WorkflowUpdateFailedError) as refused_decision:
+        await pw.decide(first_round, DPF, "reject")  # a refusal needs a reason
+    assert refusal(refused_decision.value).type == INVALID
+    with pytest.raises(WorkflowUpdateFailedError) as refused_decision:
+        await pw.decide(first_round, DPF, "return", reason="补充材料")
+    assert refusal(refused_decision.value).type == INVALID  # a collection is reported or refused
+    assert await pw.decide(first_round, DPF, "reject", reason="申报材料不全") == "rejected"
+    await pw.ends(refused_handle, "rejected")
+    assert await pw.count_tasks(refused) == 0  # it never reached County HR
+    async with pw.sessions() as session:
+        kinds = (
+            await session.scalars(select(AuditRecord.kind).where(AuditRecord.application_id == uuid.UUID(refused)))
+        ).all()
+        posts = (
+            await session.scalars(
+                select(PublicWelfarePost.status).where(PublicWelfarePost.application_id == uuid.UUID(refused))
+            )
+        ).all()
+    assert "collection_refused" in kinds and list(posts) == ["rejected"]
+    await record_history(refused_handle)
+
+    # A declaration arriving after the refusal opens the collection's next round, which reports it.
+    later, later_handle = await pw.declare(year=year)
+    second_round = await pw.collection_task(year)
+    assert second_round.round == first_round.round + 1 and second_round.id != first_round.id
+    assert (await pw.application(str(collection_application_id(COUNTY, year)))).status == "under_review"
+    assert await pw.decide(second_round, DPF) == "approved"
+    await pw.decide(await pw.open_task(later, "hr_approval"), HR_A)
+    await pw.ends(later_handle, "approved")
+    await record_history(later_handle)
+
+    # The collection stays open to the end of its year, then closes.
+    collection = pw.env.client.get_workflow_handle(collection_workflow_id(COUNTY, year), result_type=str)
+    await pw.env.sleep(datetime(year + 1, 1, 1, 0, 1, tzinfo=CHINA) - await pw.env.get_current_time())
+    assert await collection.result() == "completed"
+    assert (await pw.application(str(collection_application_id(COUNTY, year)))).status == "completed"
 
 
 # ---- the subsidy period: retirement -------------------------------------------------------------------
@@ -715,6 +768,39 @@ async def test_neither_subsidy_starts_while_the_other_is_active_in_either_order(
     await pw.ends(placement_handle, "terminated")
     await pw.event(insured_handle, EventInput("employment_ended", APPLICANT, date=await pw.today()))
     await pw.ends(insured_handle, "terminated")
+    await record_history(flexible_handle)  # refused at the check: the person holds a public-welfare post
+    await record_history(insured_handle)  # approved, active, terminated when the employment ended
+
+
+async def test_county_hr_rejects_a_flexible_insurance_subsidy_with_a_reason_and_its_applicant_withdraws_another(
+    pw: Harness,
+) -> None:
+    rejected, rejected_handle = await pw.flexible(await pw.someone(42))
+    task = await pw.open_task(rejected, "hr_approval")
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await pw.decide(task, HR_A, "reject")  # a rejection needs a reason
+    assert refusal(refused.value).type == INVALID
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await pw.decide(task, HR_A, "return", reason="补充材料")  # approved or rejected, never returned
+    assert refusal(refused.value).type == INVALID
+    assert await pw.decide(task, HR_A, "reject", reason="未办理灵活就业登记") == "rejected"
+    await pw.ends(rejected_handle, "rejected")
+    await record_history(rejected_handle)
+
+    withdrawn, withdrawn_handle = await pw.flexible(await pw.someone(43))
+    task = await pw.open_task(withdrawn, "hr_approval")
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await pw.event(withdrawn_handle, EventInput("withdrawn", EMPLOYER))  # only the applicant withdraws
+    assert refusal(refused.value).type == FORBIDDEN
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await pw.event(withdrawn_handle, EventInput("employment_ended", APPLICANT, date=await pw.today()))
+    assert refusal(refused.value).type == CONFLICT  # not active yet
+    assert await pw.event(withdrawn_handle, EventInput("withdrawn", APPLICANT)) == "withdrawn"
+    await pw.ends(withdrawn_handle, "withdrawn")
+    async with pw.sessions() as session:
+        cancelled = await session.get(Task, task.id)
+    assert cancelled is not None and cancelled.status == "cancelled"
+    await record_history(withdrawn_handle)
 
 
 async def test_the_exclusivity_race_lets_exactly_one_of_two_simultaneous_approvals_start(pw: Harness) -> None:
@@ -749,3 +835,5 @@ async def test_the_exclusivity_race_lets_exactly_one_of_two_simultaneous_approva
         winner_handle = placement_handle if placement_won else flexible_handle
         await pw.event(winner_handle, EventInput("withdrawn", EMPLOYER if placement_won else APPLICANT))
         await pw.ends(winner_handle, "withdrawn")
+        # Lost: its approval refused (409), then rejected by County HR; won: active, then withdrawn.
+        await record_history(flexible_handle)

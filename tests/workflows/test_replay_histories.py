@@ -29,6 +29,15 @@ def test_histories_cover_every_branch_that_matters() -> None:
         "RentSubsidyWorkflow.test_withdrawal_during_review",
         "TrainingSubsidyWorkflow.",
         "PublicWelfarePlacementWorkflow.",
+        # Collected and approved with a post rejected (.json); collected and rejected by County HR (.2.json).
+        "PublicWelfarePostWorkflow.test_declaration_to_the_end_of_a_36_month_subsidy",
+        "PublicWelfarePostWorkflow.test_a_second_declaration_of_the_same_employer",  # ineligible; withdrawn
+        "PublicWelfarePostWorkflow.test_a_refused_collection",  # the collection refused it; the next round's approved
+        "PostCollectionWorkflow.test_declaration_to_the_end_of_a_36_month_subsidy",  # reported; still open (idle)
+        "PostCollectionWorkflow.test_a_refused_collection",  # refused, reopened for a later one, closed at the year end
+        "FlexibleEmploymentInsuranceWorkflow.test_neither_subsidy_starts",  # ineligible; approved, active, terminated
+        "FlexibleEmploymentInsuranceWorkflow.test_county_hr_rejects",  # rejected with a reason; withdrawn in review
+        "FlexibleEmploymentInsuranceWorkflow.test_the_exclusivity_race",  # approval refused (409), then rejected
     ):
         assert any(name.startswith(branch) for name in names), branch
 

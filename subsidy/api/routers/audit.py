@@ -1,21 +1,42 @@
-"""Auditors only: read everything, change nothing."""
+"""Auditors only: read everything, change nothing.
+
+The codec endpoint is what the Temporal UI calls to show payloads decrypted (`temporal server start-dev
+--ui-codec-endpoint <base>/api/v1/audit/codec`, as `subsidy up` does). The UI runs on another origin and sends no
+token of ours, only the browser's cookies ("Include cross-origin credentials" in its Codec Server settings), so this
+one endpoint also accepts the auditor's signed-in page session, from a configured UI origin only
+(SUBSIDY_CODEC_CORS_ORIGINS), and `CodecCors` lets those origins, and no other, call it and read its answers.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
 from cryptography.exceptions import InvalidTag
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordBearer
 from google.protobuf import json_format
 from pydantic import BaseModel
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payloads
 
 from subsidy.activities.audit import verify_chain
 from subsidy.api import audit
-from subsidy.api.deps import ApplicationIdPath, ResourcesDep, SessionDep, require_roles
-from subsidy.api.errors import Invalid, documented
+from subsidy.api.deps import (
+    ApplicationIdPath,
+    ResourcesDep,
+    SessionDep,
+    current_identity,
+    require_roles,
+    resources,
+)
+from subsidy.api.errors import Forbidden, Invalid, NotAuthenticated, documented
+from subsidy.api.pages.web import page_identity
 from subsidy.api.read_model import get_visible_application
+from subsidy.api.refusals import set_actor
 from subsidy.api.security import Identity
 from subsidy.service.encryption import KeyringError
 from subsidy.service.temporal import DATA_CONVERTER
@@ -79,8 +100,64 @@ class CodecBody(BaseModel):
     payloads: list[dict[str, Any]]
 
 
+CODEC_PATH = "/api/v1/audit/codec/"
+# What the Temporal UI sends: JSON, the namespace, and a bearer token when "pass access token" is on.
+CODEC_REQUEST_HEADERS = ("Content-Type", "X-Namespace", "Authorization")
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+async def codec_auditor(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Identity:
+    """A bearer token as everywhere in the API; without one, from the Temporal UI's origin, the page session.
+
+    A page session counts only for a request that says it comes from a configured UI origin: another site (even
+    another port of this host, which is the same site for the cookie) gets 401, whatever cookies its browser sends.
+    """
+    if token:
+        identity = await current_identity(request, token)
+    else:
+        from_ui = request.headers.get("origin") in resources(request).settings.codec_origins()
+        found = page_identity(request) if from_ui else None
+        if found is None:
+            raise NotAuthenticated("not logged in")
+        identity = found
+        set_actor(request, identity.username)
+    if not identity.has("auditor", "admin"):
+        raise Forbidden("this needs one of the roles: auditor, admin")
+    return identity
+
+
+class CodecCors:
+    """CORS on the codec endpoint alone, for the configured origins alone (the Temporal UI's), with credentials.
+
+    Any other path, and a request from any other origin, goes to the app untouched: no CORS header at all, so a
+    browser never lets another site read an answer (a preflight from it gets the app's 405).
+    """
+
+    def __init__(self, app: ASGIApp, origins: Sequence[str]) -> None:
+        self.app = app
+        self.origins = frozenset(origins)
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=sorted(self.origins),
+            allow_methods=["POST"],
+            allow_headers=list(CODEC_REQUEST_HEADERS),
+            allow_credentials=True,
+            max_age=600,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"].startswith(CODEC_PATH)
+            and Headers(scope=scope).get("origin") in self.origins
+        ):
+            await self.cors(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 @router.post("/codec/decode", response_model=CodecBody)
-async def codec_decode(body: CodecBody, identity: Auditor) -> CodecBody:
+async def codec_decode(body: CodecBody, identity: Annotated[Identity, Depends(codec_auditor)]) -> CodecBody:
     """Temporal's codec-server protocol, for auditors only: what the Temporal UI needs to show payloads decrypted."""
     payloads = Payloads()
     try:
