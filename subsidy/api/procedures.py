@@ -75,11 +75,7 @@ async def submit_application(
     if not identity.has(*program.applicant_roles):
         raise Forbidden(f"{program.code} is applied for by: {', '.join(program.applicant_roles)}")
     if idempotency_key is not None:
-        existing = await session.scalar(
-            select(Application).where(
-                Application.submitted_by == identity.username, Application.idempotency_key == idempotency_key
-            )
-        )
+        existing = await find_submission(session, identity, idempotency_key)
         if existing is not None:
             await session.commit()
             await _start_if_missing(temporal, task_queue, existing)
@@ -139,6 +135,16 @@ async def submit_application(
     return application, True
 
 
+async def find_submission(session: AsyncSession, identity: Identity, idempotency_key: str) -> Application | None:
+    """The caller's application sent with this Idempotency-Key, if any."""
+    found: Application | None = await session.scalar(
+        select(Application).where(
+            Application.submitted_by == identity.username, Application.idempotency_key == idempotency_key
+        )
+    )
+    return found
+
+
 async def _start_if_missing(
     temporal: Client,
     task_queue: str,
@@ -148,6 +154,32 @@ async def _start_if_missing(
     policy: dict[str, Any] | None = None,
 ) -> None:
     """Start the workflow, or find it already started (a retry after a crash between the row and the start)."""
+    try:
+        await start_workflow_of(temporal, task_queue, application, applied_on=applied_on, policy=policy)
+    except RPCError:
+        # The row is committed: the worker's starter (subsidy.service.starter) starts it once the engine is back,
+        # and the same Idempotency-Key finds it at once.
+        raise Unavailable(ENGINE_UNAVAILABLE + ": " + SAVED_NOT_STARTED) from None
+
+
+SAVED_NOT_STARTED = (
+    "the application is saved and starts by itself when the engine is back (it is in your list of applications); "
+    "or send it again with the same Idempotency-Key"
+)
+
+
+async def start_workflow_of(
+    temporal: Client,
+    task_queue: str,
+    application: Application,
+    *,
+    applied_on: date | None = None,
+    policy: dict[str, Any] | None = None,
+) -> bool:
+    """Start the application's workflow unless it has one (running or closed: its id is never reused).
+
+    True if it was started now. RPCError when the engine cannot be reached.
+    """
     program = PROGRAMS[application.program]
     form = program.form.model_validate(application.form)
     if applied_on is None:
@@ -172,12 +204,8 @@ async def _start_if_missing(
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         )
     except WorkflowAlreadyStartedError:
-        pass
-    except RPCError:
-        # The row is committed; the same Idempotency-Key later finds it and starts what could not be started now.
-        raise Unavailable(
-            ENGINE_UNAVAILABLE + ": the application is saved; send it again with the same Idempotency-Key"
-        ) from None
+        return False
+    return True
 
 
 async def send_decision(temporal: Client, workflow_id: str, request: DecideInput) -> DecideResult:

@@ -75,6 +75,7 @@ async def up(host: str, port: int, home: Path) -> int:
     from subsidy.db.session import create_engine, session_factory
     from subsidy.service.archiver import run_archiver, set_retention
     from subsidy.service.embedded import EmbeddedPostgres, PortInUse, listen_on, require_free_port, start_temporal
+    from subsidy.service.starter import run_starter
     from subsidy.service.temporal import build_worker, connect
 
     os.environ.setdefault("SUBSIDY_HOME", str(home))
@@ -133,7 +134,10 @@ async def up(host: str, port: int, home: Path) -> int:
         resources = Resources(settings, engine, sessions, client, settings.signing_key())
         server = _Server(uvicorn.Config(create_app(resources), host=host, port=port, log_level="warning"))
         async with build_worker(client, settings.task_queue, sessions):
-            archiving = asyncio.create_task(run_archiver(sessions, client, stop))
+            archiving = asyncio.create_task(run_archiver(sessions, client, stop, settings.sweep_seconds))
+            starting = asyncio.create_task(
+                run_starter(sessions, client, settings.task_queue, stop, settings.sweep_seconds)
+            )
             serving = asyncio.create_task(server.serve(sockets=[api_socket]))
             stopping = asyncio.create_task(stop.wait())
             await asyncio.sleep(0.5)
@@ -144,6 +148,7 @@ async def up(host: str, port: int, home: Path) -> int:
             stop.set()
             await serving
             await archiving
+            await starting
         print("subsidy: stopped", flush=True)
         return 0
     finally:
@@ -158,6 +163,7 @@ async def up(host: str, port: int, home: Path) -> int:
 async def worker() -> int:
     from subsidy.db.session import create_engine, session_factory
     from subsidy.service.archiver import run_archiver
+    from subsidy.service.starter import run_starter
     from subsidy.service.temporal import build_worker, connect
 
     settings = get_settings()
@@ -172,12 +178,14 @@ async def worker() -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: (stop.set(), asyncio.ensure_future(running.shutdown())))
-    archiving = asyncio.create_task(run_archiver(sessions, client, stop))
+    archiving = asyncio.create_task(run_archiver(sessions, client, stop, settings.sweep_seconds))
+    starting = asyncio.create_task(run_starter(sessions, client, settings.task_queue, stop, settings.sweep_seconds))
     try:
         await running.run()
     finally:
         stop.set()
         await archiving
+        await starting
         await engine.dispose()
     return 0
 

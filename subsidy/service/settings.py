@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     session_warn_seconds: int = Field(default=3 * 60, ge=1, alias="SUBSIDY_SESSION_WARN_SECONDS")
     # How long Temporal keeps closed histories (the record-keeping period); PostgreSQL keeps its own copy anyway.
     record_retention_days: int = Field(default=3650, ge=1, alias="SUBSIDY_RECORD_RETENTION_DAYS")
+    # How often the worker archives closed histories and starts saved submissions that have no workflow yet.
+    sweep_seconds: float = Field(default=30, gt=0, le=3600, alias="SUBSIDY_SWEEP_SECONDS")
     # The zone in which a subsidy month ends and a working day begins.
     timezone: str = Field(default="Asia/Shanghai", alias="SUBSIDY_TIMEZONE")
     # Browser origins (comma-separated, e.g. the Temporal UI's http://localhost:8233) that may call the auditors'

@@ -184,6 +184,7 @@ class Service:
             SUBSIDY_JWT_SECRET="f" * 48,
             SUBSIDY_HOME=str(self.folder),
             PYTHONUNBUFFERED="1",
+            SUBSIDY_SWEEP_SECONDS="2",
         )
         return env
 

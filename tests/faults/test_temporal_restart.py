@@ -1,7 +1,8 @@
 """(b) The Temporal dev server is stopped and started again on the same SQLite file (`--db-filename`) while
 workflows wait on a review task (and its due-date timer) and on the timer of their next subsidy month, and while one
 is paying its months: all of them continue, and the worker and API processes reconnect by themselves. A submission
-sent while the server is down is kept and answered 503; sent again with the same Idempotency-Key, it starts.
+sent while the server is down is kept and answered 503; sent again with the same Idempotency-Key, it starts; sent
+with no key and never again, the worker's starter starts it once the server is back.
 """
 
 from __future__ import annotations
@@ -94,11 +95,20 @@ async def test_workflows_waiting_on_tasks_and_timers_continue_after_a_temporal_r
     refused = await http.post("/api/v1/applications", json=during, headers=keyed)
     assert refused.status_code == 503, refused.text
     assert "same Idempotency-Key" in refused.json()["detail"]
+    unkeyed = await http.post("/api/v1/applications", json=rent_form(license_date=months_ago(13)), headers=applicant)
+    assert unkeyed.status_code == 503, unkeyed.text
+    assert "starts by itself" in unkeyed.json()["detail"]
+    # The applicant finds it in their list (newest first), saved as submitted.
+    listed = await http.get("/api/v1/applications", headers=applicant, params={"status": "submitted", "limit": 1})
+    saved = listed.json()[0]["id"]
+    assert saved not in {waiting_on_task, waiting_on_month, paying}
     await temporal.start()
     await service.healthy()
     resent = await http.post("/api/v1/applications", json=during, headers=keyed)
     assert resent.status_code == 200, resent.text
     await eventually(lambda: task_of(resent.json()["id"]), 30, "the task of the submission made during the outage")
+    assert saved != resent.json()["id"]
+    await eventually(lambda: task_of(saved), 45, "the task of the unkeyed submission, started by the worker")
 
     # The payments go on to the last month over, and that workflow then waits on its own timer.
     await eventually(lambda: _is(ledger_rows(paying), 28), 60, "the fourteen months paid after the restart")
@@ -120,8 +130,8 @@ async def test_workflows_waiting_on_tasks_and_timers_continue_after_a_temporal_r
     assert [m["status"] for m in closed.json()["schedule"]].count("paid") == 12
 
     assert await postgres.counts() == {
-        "applications": before["applications"] + 4,
-        "tasks": before["tasks"] + 4,
+        "applications": before["applications"] + 5,
+        "tasks": before["tasks"] + 5,
         "ledger": before["ledger"] + 26 + 24 + 28,
     }
 

@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from subsidy.db.migrate import upgrade
 from subsidy.db.session import create_engine, session_factory
 from subsidy.service.seed import seed_demo_accounts, seed_policies
-from tests.conftest import running_service
+from tests.conftest import forget_failed_sign_ins, running_service
 
 Login = Callable[[str], Awaitable[dict[str, str]]]
 
@@ -57,7 +57,11 @@ async def hostile_base_url(hostile_database_url: str, dev_server_env: WorkflowEn
 
 
 @pytest.fixture
-async def http(hostile_base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+async def http(
+    hostile_base_url: str, hostile_sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    # Tests here fail sign-ins on purpose: whatever the order, none may find an account already closed by another.
+    await forget_failed_sign_ins(hostile_sessions)
     async with httpx.AsyncClient(base_url=hostile_base_url, timeout=30) as client:
         yield client
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from subsidy.api import procedures
 from subsidy.api.deps import ResourcesDep, SessionDep
-from subsidy.api.errors import Forbidden, ServiceError
+from subsidy.api.errors import Forbidden, ServiceError, Unavailable
 from subsidy.api.pages.form_support import FieldError, field_errors, flat_values, nested
 from subsidy.api.pages.web import checked_form, gettext_for, render, require_user
 from subsidy.api.pages.words import NEXT_STEP, PROGRAM, REASON, SCHEDULE_STATUS, STATUS
@@ -157,6 +157,7 @@ async def _application_page(
     application = await get_visible_application(db, application_id, identity)
     view = await application_out(db, application)
     submitted = request.query_params.get("submitted") == "1"
+    saved = request.query_params.get("saved") == "1"
     return render(
         request,
         "application.html",
@@ -170,7 +171,16 @@ async def _application_page(
             "SCHEDULE_STATUS": SCHEDULE_STATUS,
             "can_withdraw": view.status not in TERMINAL and view.submitted_by == identity.username,
             "can_correct": view.status == "returned" and view.submitted_by == identity.username,
-            "notice": notice or (_("Your application has been submitted.") if submitted else None),
+            "notice": notice
+            or (_("Your application has been submitted.") if submitted else None)
+            or (
+                _(
+                    "Your application has been saved. Its review starts by itself as soon as the system is back: "
+                    "you do not need to submit it again."
+                )
+                if saved
+                else None
+            ),
             "problem": problem,
         },
         status_code=status_code,
@@ -229,9 +239,17 @@ async def rent_submit(request: Request, db: SessionDep, res: ResourcesDep) -> Re
         return _form_page(request, identity, values, errors, status_code=400)
     # The key made when the form was first shown: pressing "submit" twice, or going back, gives one application.
     key = values["submission_key"][:100] or None
-    application, _created = await procedures.submit_application(
-        db, res.temporal, res.settings.task_queue, identity, checked, f"page-{key}" if key else None
-    )
+    idempotency_key = f"page-{key}" if key else None
+    try:
+        application, _created = await procedures.submit_application(
+            db, res.temporal, res.settings.task_queue, identity, checked, idempotency_key
+        )
+    except Unavailable:
+        # The engine is away but the application is saved: the applicant sees it, and the worker starts it.
+        saved = await procedures.find_submission(db, identity, idempotency_key) if idempotency_key else None
+        if saved is None:
+            raise
+        return RedirectResponse(f"/my/applications/{saved.id}?saved=1", status_code=303)
     return RedirectResponse(f"/my/applications/{application.id}?submitted=1", status_code=303)
 
 

@@ -1,0 +1,96 @@
+"""The applicant submits on the pages while the workflow engine is away: the application is saved, the page says so
+and says that nothing more is needed (the worker's starter starts it, tests/faults/test_temporal_restart.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from subsidy.api.app import create_app
+from subsidy.api.deps import Resources
+from subsidy.db.models import Application
+from subsidy.db.session import create_engine, session_factory
+from subsidy.service.embedded import free_port, installed_binary
+from subsidy.service.settings import Settings
+from subsidy.service.temporal import DATA_CONVERTER
+from tests.conftest import forget_failed_sign_ins
+from tests.helpers import rent_form
+from tests.hostile.pages import csrf_token, page_login
+
+
+@pytest.fixture
+async def engine_gone(database_url: str) -> AsyncIterator[str]:
+    """The API and pages, with a client of a Temporal server that has been shut down."""
+    temporal = await WorkflowEnvironment.start_local(
+        data_converter=DATA_CONVERTER,
+        dev_server_existing_path=installed_binary("temporal"),
+        dev_server_log_level="error",
+    )
+    client: Client = temporal.client
+    await temporal.shutdown()
+    # Cookies without the Secure flag, so that an HTTP client on http://127.0.0.1 sends them back like a browser.
+    settings = Settings(
+        SUBSIDY_TASK_QUEUE=f"gone-{uuid.uuid4()}",
+        SUBSIDY_JWT_SECRET="x" * 48,
+        SUBSIDY_COOKIE_SECURE=False,
+    )  # type: ignore[call-arg]
+    engine = create_engine(database_url)
+    resources = Resources(settings, engine, session_factory(engine), client, settings.signing_key())
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(resources), host="127.0.0.1", port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for this
+            await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+        await engine.dispose()
+
+
+def flat(form: dict[str, object]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for group, values in form.items():
+        if isinstance(values, dict):
+            fields.update({f"{group}.{name}": str(value) for name, value in values.items()})
+        elif group != "program":
+            fields[group] = str(values)
+    return fields
+
+
+@pytest.mark.timeout(120)
+async def test_a_page_submission_while_the_engine_is_away_is_saved_and_says_so(
+    engine_gone: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await forget_failed_sign_ins(sessions)
+    async with httpx.AsyncClient(base_url=engine_gone, timeout=60) as browser:
+        assert (await page_login(browser, "applicant-a")).status_code == 303
+        form_page = await browser.get("/apply/rent-subsidy")
+        key = re.search(r'name="submission_key" value="([^"]+)"', form_page.text)
+        assert key is not None
+        sent = await browser.post(
+            "/apply/rent-subsidy/confirm",
+            data={**flat(rent_form()), "submission_key": key.group(1), "csrf_token": csrf_token(form_page.text)},
+        )
+        assert sent.status_code == 303, sent.text[:2000]
+        location = sent.headers["location"]
+        match = re.fullmatch(r"/my/applications/([0-9a-f-]{36})\?saved=1", location)
+        assert match, location
+        page = await browser.get(location)
+    assert page.status_code == 200
+    assert "您的申请已保存。系统恢复后将自动开始审核，无需重新提交。" in page.text
+    async with sessions() as session:
+        application = await session.get(Application, uuid.UUID(match.group(1)))
+    assert application is not None
+    assert application.status == "submitted" and application.submitted_by == "applicant-a"
+    assert application.idempotency_key == f"page-{key.group(1)}"
