@@ -8,6 +8,7 @@ database and the audit trail, and comes back identical.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import types
 import typing
@@ -370,10 +371,17 @@ def _from_json(value: Any, kind: Any, where: str) -> Any:
     raise TypeError(f"{where}: no JSON conversion for {kind!r}")
 
 
+@functools.cache
+def _type_hints(kind: type[Any]) -> dict[str, Any]:
+    # Resolving the annotations (strings under `from __future__ import annotations`) is most of the cost of
+    # loading a version, and every workflow loads its pinned version when its worker builds it (bench/ profile).
+    return typing.get_type_hints(kind)
+
+
 def _dataclass_from_json(value: Any, kind: type[Any], where: str) -> Any:
     if not isinstance(value, Mapping):
         raise ValueError(f"{where}: expected an object")
-    hints = typing.get_type_hints(kind)
+    hints = _type_hints(kind)
     known = {f.name: f for f in dataclasses.fields(kind)}
     unknown = sorted(set(value) - set(known))
     if unknown:
