@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -18,10 +16,11 @@ from subsidy.api.pages.web import (
     CSRF_MAX_AGE_SECONDS,
     CsrfRejected,
     LoginRequired,
+    PageHeaders,
     PageSettings,
     gettext_for,
+    is_page_path,
     login_redirect,
-    protect,
     render,
 )
 from subsidy.api.refusals import record_refusal
@@ -31,8 +30,7 @@ SESSION_COOKIE = "subsidy_session"
 
 
 def is_page(request: Request) -> bool:
-    path = request.url.path
-    return not (path.startswith("/api/") or path in ("/healthz", "/openapi.json") or path.startswith("/docs"))
+    return is_page_path(request.url.path)
 
 
 def install_pages(
@@ -74,10 +72,7 @@ def install_pages(
         https_only=cookie_secure,
     )
 
-    @app.middleware("http")
-    async def page_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        return protect(response) if is_page(request) else response
+    app.add_middleware(PageHeaders)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (auth_pages, applicant_pages, approver_pages, auditor_pages):
