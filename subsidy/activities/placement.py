@@ -22,7 +22,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from subsidy.activities import placement_names as names
 from subsidy.activities.audit import append_audit
-from subsidy.db.models import Application, LedgerEntry, Person, ScheduledPayment, Task
+from subsidy.activities.postings import plan_schedule, post_month
+from subsidy.db.models import Application, Person, Task
 from subsidy.db.placement_models import PublicWelfarePlacement, PublicWelfarePost
 from subsidy.policy.placement import (
     ALREADY_HAS_FLEXIBLE_INSURANCE,
@@ -499,26 +500,7 @@ class PlacementActivities:
                     extended_to_retirement=activation.extended_to_retirement,
                 )
             )
-            if activation.schedule:
-                await session.execute(
-                    insert(ScheduledPayment)
-                    .values(
-                        [
-                            {
-                                "application_id": application_id,
-                                "period": m.period,
-                                "period_start": m.start,
-                                "period_end": m.end,
-                                "amount": m.amount,
-                                "city_share": m.city_share,
-                                "county_share": m.county_share,
-                                "status": "planned",
-                            }
-                            for m in activation.schedule
-                        ]
-                    )
-                    .on_conflict_do_nothing()
-                )
+            await plan_schedule(session, application_id, activation.schedule)
             await append_audit(
                 session,
                 kind="placed",
@@ -546,32 +528,20 @@ class PlacementActivities:
             (SOCIAL_INSURANCE_ITEM, "county", month.insurance_county),
         )
         async with self._sessions.begin() as session:
-            result = await session.execute(
-                insert(LedgerEntry)
-                .values(
-                    [
-                        {
-                            "idempotency_key": f"{payment.application_id}:{month.period}:{funder}:{item}",
-                            "application_id": application_id,
-                            "period": month.period,
-                            "funder": funder,
-                            "item": item,
-                            "county": payment.county,
-                            "program": payment.program,
-                            "amount": amount,
-                        }
-                        for item, funder, amount in parts
-                    ]
-                )
-                .on_conflict_do_nothing()
-                .returning(LedgerEntry.id)
-            )
-            posted = len(result.all())
-            await session.execute(
-                update(ScheduledPayment)
-                .where(ScheduledPayment.application_id == application_id, ScheduledPayment.period == month.period)
-                .values(status="paid")
-            )
+            rows = [
+                {
+                    "idempotency_key": f"{payment.application_id}:{month.period}:{funder}:{item}",
+                    "application_id": application_id,
+                    "period": month.period,
+                    "funder": funder,
+                    "item": item,
+                    "county": payment.county,
+                    "program": payment.program,
+                    "amount": amount,
+                }
+                for item, funder, amount in parts
+            ]
+            posted = await post_month(session, application_id, month.period, rows)
             if posted:
                 await append_audit(
                     session,

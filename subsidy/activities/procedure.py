@@ -18,7 +18,8 @@ from temporalio import activity
 
 from subsidy.activities import names
 from subsidy.activities.audit import append_audit
-from subsidy.db.models import Application, Decision, LedgerEntry, Person, ScheduledPayment, Task
+from subsidy.activities.postings import plan_schedule, post_month
+from subsidy.db.models import Application, Decision, Person, ScheduledPayment, Task
 from subsidy.policy.rent import ALREADY_HAS_ACTIVE_RENT_SUBSIDY, RENT_MONTHS_EXHAUSTED
 from subsidy.workflows.contracts import (
     DecisionToRecord,
@@ -185,25 +186,7 @@ class ProcedureActivities:
             await session.execute(
                 update(Application).where(Application.id == application_id).values(status=record.new_status)
             )
-            if record.schedule:
-                # Rows as parameters, not `.values([...])`: a multi-VALUES statement has no cache key, so SQLAlchemy
-                # would compile it anew for every decision (bench/ profile of the worker).
-                await session.execute(
-                    insert(ScheduledPayment).on_conflict_do_nothing(),
-                    [
-                        {
-                            "application_id": application_id,
-                            "period": m.period,
-                            "period_start": m.start,
-                            "period_end": m.end,
-                            "amount": m.amount,
-                            "city_share": m.city_share,
-                            "county_share": m.county_share,
-                            "status": "planned",
-                        }
-                        for m in record.schedule
-                    ],
-                )
+            await plan_schedule(session, application_id, record.schedule)
             await append_audit(
                 session,
                 kind="decision",
@@ -279,17 +262,7 @@ class ProcedureActivities:
                 }
                 for funder, amount in (("city", payment.city_share), ("county", payment.county_share))
             ]
-            # Rows as parameters: the statement is compiled once per process, not once per month paid.
-            result = await session.execute(insert(LedgerEntry).on_conflict_do_nothing().returning(LedgerEntry.id), rows)
-            posted = len(result.all())
-            await session.execute(
-                update(ScheduledPayment)
-                .where(
-                    ScheduledPayment.application_id == application_id,
-                    ScheduledPayment.period == payment.period,
-                )
-                .values(status="paid")
-            )
+            posted = await post_month(session, application_id, payment.period, rows)
             if posted:
                 await append_audit(
                     session,

@@ -1,0 +1,67 @@
+"""The money rows every program writes the same way: a planned schedule, and one month's ledger postings.
+
+Both insert their rows as a parameter list, not `.values([...])`: a multi-VALUES statement has no cache key, so
+SQLAlchemy would compile it anew for every decision and every month paid (bench/ profile of the worker).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any, Protocol
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from subsidy.db.models import LedgerEntry, ScheduledPayment
+
+
+class PlannedMonth(Protocol):
+    @property
+    def period(self) -> str: ...
+    @property
+    def start(self) -> Any: ...
+    @property
+    def end(self) -> Any: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def city_share(self) -> Decimal: ...
+    @property
+    def county_share(self) -> Decimal: ...
+
+
+async def plan_schedule(session: AsyncSession, application_id: uuid.UUID, months: Iterable[PlannedMonth]) -> None:
+    """The months to pay, `planned`; a retried activity adds nothing (one row per application and period)."""
+    rows = [
+        {
+            "application_id": application_id,
+            "period": m.period,
+            "period_start": m.start,
+            "period_end": m.end,
+            "amount": m.amount,
+            "city_share": m.city_share,
+            "county_share": m.county_share,
+            "status": "planned",
+        }
+        for m in months
+    ]
+    if rows:
+        await session.execute(insert(ScheduledPayment).on_conflict_do_nothing(), rows)
+
+
+async def post_month(
+    session: AsyncSession, application_id: uuid.UUID, period: str, rows: Sequence[dict[str, Any]]
+) -> int:
+    """The month's ledger rows (each with its idempotency key) and the month marked paid; returns how many rows
+    were posted now: 0 when a retry finds them all posted already."""
+    result = await session.execute(insert(LedgerEntry).on_conflict_do_nothing().returning(LedgerEntry.id), rows)
+    posted = len(result.all())
+    await session.execute(
+        update(ScheduledPayment)
+        .where(ScheduledPayment.application_id == application_id, ScheduledPayment.period == period)
+        .values(status="paid")
+    )
+    return posted
