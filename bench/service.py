@@ -13,15 +13,15 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 
 from bench.http import Connection, Response
 from bench.stats import Latencies
 from subsidy.policy.identifiers import resident_id_check_character
 from subsidy.policy.rent import add_months
+from subsidy.policy.workdays import china_today
 
-CHINA = timezone(timedelta(hours=8))
 APPLICANT = "applicant-a"
 OFFICIAL = "dpf-150203-b"
 PASSWORD = "demo"
@@ -45,10 +45,6 @@ def pauses(first: float) -> Iterator[float]:
 
 WARM_UP = 5
 _people = itertools.count()
-
-
-def china_today() -> date:
-    return datetime.now(CHINA).date()
 
 
 def new_person_id(region: str = "150203") -> str:

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 from subsidy.policy.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_character, resident_id_check_character
 from subsidy.policy.rent import add_months
+from subsidy.policy.workdays import china_today
 
-CHINA = timezone(timedelta(hours=8))
 _serial = itertools.count(random.randrange(1, 500))
-
-
-def china_today() -> date:
-    return datetime.now(CHINA).date()
 
 
 def new_resident_id(region: str = "150203", born: date = date(1988, 6, 1)) -> str:

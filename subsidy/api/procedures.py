@@ -8,7 +8,7 @@ validators are the authority; their refusals come back here and are mapped to HT
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -26,6 +26,7 @@ from subsidy.api.programs import PROGRAMS, StartContext
 from subsidy.api.security import Identity
 from subsidy.db.models import Application, Person, PolicyVersionRow
 from subsidy.policy.versions import version_by_code, version_to_json
+from subsidy.policy.workdays import CHINA, china_today
 from subsidy.workflows.contracts import (
     CONFLICT,
     FORBIDDEN,
@@ -37,14 +38,9 @@ from subsidy.workflows.contracts import (
     workflow_id_for,
 )
 
-CHINA = timezone(timedelta(hours=8))
 # Application ids made from (user, Idempotency-Key) are the same on every retry, on every API instance.
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6b0d3c52-8f0e-4d55-9a57-2f1f7c1e5a10")
 ENGINE_UNAVAILABLE = "the workflow engine cannot be reached"
-
-
-def china_today() -> date:
-    return datetime.now(CHINA).date()
 
 
 def actor_of(identity: Identity) -> Actor:

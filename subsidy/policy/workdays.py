@@ -7,13 +7,20 @@ the caller decides whether to fall back to `add_weekdays`.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from chinese_calendar import is_workday as _official_is_workday  # type: ignore[import-untyped, unused-ignore]
 
-__all__ = ["CalendarYearUnknown", "add_weekdays", "add_working_days", "is_working_day"]
+__all__ = ["CHINA", "CalendarYearUnknown", "add_weekdays", "add_working_days", "china_today", "is_working_day"]
 
+# China has one time zone and no daylight saving: a calendar day ends at midnight UTC+8.
+CHINA = timezone(timedelta(hours=8))
 _ONE_DAY = timedelta(days=1)
+
+
+def china_today() -> date:
+    """Today in China, by the machine's clock (workflows use `workflow.now()` instead)."""
+    return datetime.now(CHINA).date()
 
 
 class CalendarYearUnknown(ValueError):

@@ -12,13 +12,14 @@ on in this application (separation of duties), and a reason for every refusal or
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
+from subsidy.policy.workdays import CHINA
 from subsidy.workflows.contracts import FORBIDDEN, INVALID, Actor, DecideInput
 
 __all__ = [
@@ -32,8 +33,6 @@ __all__ = [
     "require_role",
 ]
 
-# China has one time zone and no daylight saving: a calendar day ends at midnight UTC+8.
-CHINA = timezone(timedelta(hours=8))
 DECISIONS = ("approve", "reject", "return")
 
 DB_ACTIVITY: dict[str, Any] = {

@@ -21,6 +21,7 @@ from subsidy.db.models import Application, LedgerEntry, Person, ScheduledPayment
 from subsidy.forms.rent_subsidy import RentSubsidyForm
 from subsidy.policy.rent import add_months
 from subsidy.policy.versions import version_in_force, version_to_json
+from subsidy.policy.workdays import CHINA
 from subsidy.service.embedded import installed_binary
 from subsidy.service.temporal import DATA_CONVERTER, build_worker
 from subsidy.workflows.contracts import (
@@ -33,7 +34,7 @@ from subsidy.workflows.contracts import (
     RentSubsidyInput,
     workflow_id_for,
 )
-from tests.helpers import CHINA, rent_form
+from tests.helpers import rent_form
 
 APPLICANT = Actor("applicant-a", ["applicant"])
 DPF_A = Actor("dpf-150203-a", ["county_dpf"], "150203")

@@ -27,7 +27,7 @@ from subsidy.db.placement_models import PublicWelfarePlacement, PublicWelfarePos
 from subsidy.policy.placement import placement_schedule, statutory_retirement_date, subsidy_period
 from subsidy.policy.rent import add_months
 from subsidy.policy.versions import BAOTOU_2025, version_in_force, version_to_json
-from subsidy.policy.workdays import add_working_days
+from subsidy.policy.workdays import CHINA, add_working_days
 from subsidy.service.embedded import installed_binary
 from subsidy.service.temporal import DATA_CONVERTER, build_worker
 from subsidy.workflows.contracts import (
@@ -55,7 +55,7 @@ from subsidy.workflows.placement_contracts import (
     PostMessage,
     collection_workflow_id,
 )
-from tests.helpers import CHINA, new_credit_code, new_resident_id_of
+from tests.helpers import new_credit_code, new_resident_id_of
 from tests.histories.recorder import record as record_history
 from tests.workflows.conftest import eventually, total
 

@@ -22,6 +22,7 @@ from subsidy.db.models import Application, AuditRecord, LedgerEntry, Person, Sch
 from subsidy.db.training_models import COUNTING_STATUSES, TrainingClass, TrainingEnrolment
 from subsidy.forms.training_subsidy import TrainingSubsidyForm
 from subsidy.policy.versions import version_in_force, version_to_json
+from subsidy.policy.workdays import CHINA
 from subsidy.service.embedded import installed_binary
 from subsidy.service.temporal import DATA_CONVERTER, build_worker
 from subsidy.workflows.contracts import CONFLICT, FORBIDDEN, INVALID, Actor, DecideInput, DecideResult, EventResult
@@ -33,7 +34,7 @@ from subsidy.workflows.training_contracts import (
     TrainingView,
 )
 from subsidy.workflows.training_subsidy import TrainingSubsidyWorkflow
-from tests.helpers import CHINA, new_resident_id
+from tests.helpers import new_resident_id
 from tests.workflows.conftest import eventually, total
 
 PROVIDER = Actor("provider-a", ["provider"])

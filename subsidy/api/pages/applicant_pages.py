@@ -27,6 +27,7 @@ from subsidy.forms.rent_subsidy import RentCorrection, RentSubsidyForm
 from subsidy.policy.counties import BAOTOU_COUNTIES, BAOTOU_COUNTIES_EN
 from subsidy.policy.rent import monthly_subsidy
 from subsidy.policy.versions import version_in_force
+from subsidy.policy.workdays import china_today
 
 router = APIRouter(include_in_schema=False)
 
@@ -332,7 +333,7 @@ async def correct(request: Request, application_id: str, db: SessionDep, res: Re
 
 
 def _monthly_subsidy(form: RentSubsidyForm) -> Decimal | None:
-    version = version_in_force(procedures.china_today())
+    version = version_in_force(china_today())
     return monthly_subsidy(form.facts().monthly_rent, version.rent) if version else None
 
 

@@ -6,7 +6,6 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -24,6 +23,7 @@ from subsidy.api.pages.words import DECISION
 from subsidy.api.security import Identity
 from subsidy.forms import TEMPLATES_DIR
 from subsidy.policy.counties import BAOTOU_COUNTIES, BAOTOU_COUNTIES_EN
+from subsidy.policy.workdays import CHINA
 
 # The CSRF token outlives any session: a form left open is refused for its session, never for its token.
 CSRF_MAX_AGE_SECONDS = 24 * 60 * 60
@@ -34,7 +34,6 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 
-CHINA = timezone(timedelta(hours=8))
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 templates.env.filters["as_json"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 templates.env.globals.update(china=CHINA, DECISION=DECISION, reference=lambda application: str(application)[:8].upper())
