@@ -12,9 +12,10 @@ import asyncio
 import contextlib
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from sqlalchemy import text
@@ -66,9 +67,9 @@ async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @contextlib.asynccontextmanager
 async def running_service(
-    database_url: str, temporal: WorkflowEnvironment, **settings_values: object
+    database_url: str, temporal: WorkflowEnvironment, *, worker: bool = True, **settings_values: object
 ) -> AsyncIterator[str]:
-    """The service on a free port, with its own worker and task queue; yields its base URL."""
+    """The service on a free port, with its own worker (unless `worker=False`) and task queue; yields its base URL."""
     task_queue = f"api-{uuid.uuid4()}"
     settings = Settings(SUBSIDY_TASK_QUEUE=task_queue, SUBSIDY_JWT_SECRET="x" * 48, **settings_values)  # type: ignore[arg-type]
     engine = create_engine(database_url)
@@ -77,7 +78,7 @@ async def running_service(
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(resources), host="127.0.0.1", port=port, log_level="warning"))
     try:
-        async with build_worker(temporal.client, task_queue, sessions):
+        async with build_worker(temporal.client, task_queue, sessions) if worker else contextlib.nullcontext():
             serving = asyncio.create_task(server.serve())
             while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for this
                 await asyncio.sleep(0.05)
@@ -98,6 +99,20 @@ if os.environ.get("RECORD_HISTORIES") == "1":
     from tests.histories.recorder import install
 
     install()
+
+
+Login = Callable[[str], Awaitable[dict[str, str]]]
+
+
+def bearer_login(http: httpx.AsyncClient) -> Login:
+    """Signs a demo account in (password 'demo') and gives its Authorization header."""
+
+    async def token_for(username: str) -> dict[str, str]:
+        response = await http.post("/api/v1/auth/token", data={"username": username, "password": "demo"})
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    return token_for
 
 
 async def forget_failed_sign_ins(sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 from datetime import date, timedelta
+from typing import Any
 
 from subsidy.policy.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_character, resident_id_check_character
 from subsidy.policy.rent import add_months
@@ -79,4 +80,30 @@ def rent_form(
             "end_date": (lease_end or add_months(license_date, 48)).isoformat(),
         },
         "bank_account": "6222020000000000000",
+    }
+
+
+def training_body(
+    trainees: list[str], *, start: date | None = None, county: str = "150203", planned_cost: str = "6000.00"
+) -> dict[str, Any]:
+    """A training provider's class plan: a 5-day, 40-hour welding course that ended nine days ago."""
+    start = start or china_today() - timedelta(days=9)
+    return {
+        "program": "training_subsidy",
+        "county": county,
+        "course": {
+            "code": "6-18-02-04",
+            "title": "焊工（初级）",
+            "level": "初级",
+            "kind": "vocational",
+            "start_date": start.isoformat(),
+            "end_date": (start + timedelta(days=6)).isoformat(),
+            "class_days": 5,
+            "class_hours": 40,
+        },
+        "trainees": [
+            {"name": name, "id_number": number, "disability_cert_number": number + "42"}
+            for name, number in zip(("王一", "李二", "赵三", "钱四"), trainees, strict=False)
+        ],
+        "planned_cost": planned_cost,
     }

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.conftest import forget_failed_sign_ins
-
-Login = Callable[[str], Awaitable[dict[str, str]]]
+from tests.conftest import Login, bearer_login, forget_failed_sign_ins
 
 
 @pytest.fixture
@@ -22,9 +20,4 @@ async def http(base_url: str, sessions: async_sessionmaker[AsyncSession]) -> Asy
 
 @pytest.fixture
 def login(http: httpx.AsyncClient) -> Login:
-    async def token_for(username: str) -> dict[str, str]:
-        response = await http.post("/api/v1/auth/token", data={"username": username, "password": "demo"})
-        assert response.status_code == 200, response.text
-        return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-    return token_for
+    return bearer_login(http)

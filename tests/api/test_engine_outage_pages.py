@@ -3,59 +3,35 @@ and says that nothing more is needed (the worker's starter starts it, tests/faul
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from subsidy.api.app import create_app
-from subsidy.api.deps import Resources
 from subsidy.db.models import Application
-from subsidy.db.session import create_engine, session_factory
-from subsidy.service.embedded import free_port, installed_binary
-from subsidy.service.settings import Settings
+from subsidy.service.embedded import installed_binary
 from subsidy.service.temporal import DATA_CONVERTER
-from tests.conftest import forget_failed_sign_ins
+from tests.conftest import forget_failed_sign_ins, running_service
 from tests.helpers import rent_form
 from tests.hostile.pages import csrf_token, page_login
 
 
 @pytest.fixture
 async def engine_gone(database_url: str) -> AsyncIterator[str]:
-    """The API and pages, with a client of a Temporal server that has been shut down."""
+    """The API and pages, with a client of a Temporal server that has been shut down (and no worker)."""
     temporal = await WorkflowEnvironment.start_local(
         data_converter=DATA_CONVERTER,
         dev_server_existing_path=installed_binary("temporal"),
         dev_server_log_level="error",
     )
-    client: Client = temporal.client
     await temporal.shutdown()
     # Cookies without the Secure flag, so that an HTTP client on http://127.0.0.1 sends them back like a browser.
-    settings = Settings(
-        SUBSIDY_TASK_QUEUE=f"gone-{uuid.uuid4()}",
-        SUBSIDY_JWT_SECRET="x" * 48,
-        SUBSIDY_COOKIE_SECURE=False,
-    )  # type: ignore[call-arg]
-    engine = create_engine(database_url)
-    resources = Resources(settings, engine, session_factory(engine), client, settings.signing_key())
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(resources), host="127.0.0.1", port=port, log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    try:
-        while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for this
-            await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
-        await engine.dispose()
+    async with running_service(database_url, temporal, worker=False, SUBSIDY_COOKIE_SECURE=False) as url:
+        yield url
 
 
 def flat(form: dict[str, object]) -> dict[str, str]:

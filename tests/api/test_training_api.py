@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from tests.api.conftest import Login
-from tests.helpers import china_today, new_resident_id, with_bad_checksum
+from tests.helpers import china_today, new_resident_id, training_body, with_bad_checksum
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
@@ -22,29 +22,6 @@ def id_ending_in_x() -> str:
         if number.endswith("X"):
             return number
     raise AssertionError("no resident ID with the check character X")
-
-
-def training_body(trainees: list[str], *, start: date | None = None, county: str = "150203") -> dict[str, Any]:
-    start = start or china_today() - timedelta(days=9)
-    return {
-        "program": "training_subsidy",
-        "county": county,
-        "course": {
-            "code": "6-18-02-04",
-            "title": "焊工（初级）",
-            "level": "初级",
-            "kind": "vocational",
-            "start_date": start.isoformat(),
-            "end_date": (start + timedelta(days=6)).isoformat(),
-            "class_days": 5,
-            "class_hours": 40,
-        },
-        "trainees": [
-            {"name": name, "id_number": number, "disability_cert_number": number + "42"}
-            for name, number in zip(("王一", "李二", "赵三", "钱四"), trainees, strict=False)
-        ],
-        "planned_cost": "6000.00",
-    }
 
 
 async def task_of(http: httpx.AsyncClient, headers: dict[str, str], application_id: str, step: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
@@ -17,9 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from subsidy.db.migrate import upgrade
 from subsidy.db.session import create_engine, session_factory
 from subsidy.service.seed import seed_demo_accounts, seed_policies
-from tests.conftest import forget_failed_sign_ins, running_service
-
-Login = Callable[[str], Awaitable[dict[str, str]]]
+from tests.conftest import Login, bearer_login, forget_failed_sign_ins, running_service
 
 
 @pytest.fixture(scope="package")
@@ -68,9 +66,4 @@ async def http(
 
 @pytest.fixture
 def login(http: httpx.AsyncClient) -> Login:
-    async def token_for(username: str) -> dict[str, str]:
-        response = await http.post("/api/v1/auth/token", data={"username": username, "password": "demo"})
-        assert response.status_code == 200, response.text
-        return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-    return token_for
+    return bearer_login(http)

@@ -13,14 +13,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import httpx
 import pytest
 
 from subsidy.policy.rent import add_months
-from tests.helpers import china_today, months_ago, new_credit_code, new_resident_id, new_resident_id_of, rent_form
+from tests.helpers import (
+    china_today,
+    months_ago,
+    new_credit_code,
+    new_resident_id,
+    new_resident_id_of,
+    rent_form,
+    training_body,
+)
 from tests.hostile.conftest import Login
 from tests.hostile.pages import page_login
 
@@ -142,27 +150,6 @@ class Matrix:
         raise AssertionError(f"{application_id} never became {wanted}")
 
 
-def training(county: str = "150203") -> dict[str, Any]:
-    start = china_today() - timedelta(days=9)
-    number = new_resident_id(born=date(1985, 7, 1))
-    return {
-        "program": "training_subsidy",
-        "county": county,
-        "course": {
-            "code": "6-18-02-04",
-            "title": "焊工（初级）",
-            "level": "初级",
-            "kind": "vocational",
-            "start_date": start.isoformat(),
-            "end_date": (start + timedelta(days=6)).isoformat(),
-            "class_days": 5,
-            "class_hours": 40,
-        },
-        "trainees": [{"name": "王一", "id_number": number, "disability_cert_number": number + "42"}],
-        "planned_cost": "1500.00",
-    }
-
-
 def declaration(year: int) -> dict[str, Any]:
     return {
         "program": "public_welfare_post",
@@ -220,7 +207,10 @@ async def test_every_role_and_county_against_every_endpoint_and_decision(matrix:
         m.record(f"submit rent_subsidy ({county})", submitter[county], 201, created)
         rent[county] = created.json()["id"]
     programs = {
-        "training_subsidy": (training(), "provider-a"),
+        "training_subsidy": (
+            training_body([new_resident_id(born=date(1985, 7, 1))], planned_cost="1500.00"),
+            "provider-a",
+        ),
         "public_welfare_post": (declaration(china_today().year + 1), "employer-a"),
         "flexible_employment_insurance_subsidy": (
             {
