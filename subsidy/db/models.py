@@ -128,6 +128,8 @@ class Application(Base):
         Index("ix_applications_person_program", "person_id", "program"),
         Index("ix_applications_county_status", "county", "status"),
         Index("ix_applications_submitted_by", "submitted_by"),
+        # The starter's look for applications whose workflow has not started (migration 0007).
+        Index("ix_applications_waiting_to_start", "submitted_at", postgresql_where=text("status = 'submitted'")),
     )
 
 
