@@ -36,6 +36,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("city-b", "市残联 审核员乙", ("city_dpf",)),
     DemoAccount("region-a", "自治区人社厅 备案员", ("region_hr",)),
     DemoAccount("auditor-a", "审计人员甲", ("auditor",)),
+    DemoAccount("admin-a", "系统管理员甲", ("admin",)),
 )
 
 
