@@ -6,7 +6,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_csrf_protect import CsrfProtect
-from starlette.middleware.sessions import SessionMiddleware
 
 from subsidy.api.errors import ServiceError, error_headers
 from subsidy.api.pages import applicant_pages, approver_pages, auditor_pages, auth_pages
@@ -17,6 +16,7 @@ from subsidy.api.pages.web import (
     CsrfRejected,
     LoginRequired,
     PageHeaders,
+    PageSessions,
     PageSettings,
     gettext_for,
     is_page_path,
@@ -25,8 +25,6 @@ from subsidy.api.pages.web import (
 )
 from subsidy.api.refusals import record_refusal
 from subsidy.forms import STATIC_DIR
-
-SESSION_COOKIE = "subsidy_session"
 
 
 def is_page(request: Request) -> bool:
@@ -64,12 +62,7 @@ def install_pages(
         warn_seconds=warn_seconds,
     )
     app.add_middleware(
-        SessionMiddleware,
-        secret_key=secret,
-        session_cookie=SESSION_COOKIE,
-        max_age=absolute_seconds,
-        same_site="lax",
-        https_only=cookie_secure,
+        PageSessions, cookie_secure=cookie_secure, absolute_seconds=absolute_seconds, idle_seconds=idle_seconds
     )
 
     app.add_middleware(PageHeaders)

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from subsidy.api.accounts import sign_in
-from subsidy.api.deps import CurrentUser, ResourcesDep
+from subsidy.api.auth_sessions import revoke
+from subsidy.api.deps import CurrentUser, ResourcesDep, SessionDep
 from subsidy.api.errors import NotAuthenticated, TooManyRequests, documented
-from subsidy.api.refusals import set_actor
+from subsidy.api.refusals import client_address, set_actor, skip_refusal_audit
 from subsidy.api.schemas import Me, Token
 from subsidy.api.security import issue_token
 
@@ -19,13 +21,33 @@ log = logging.getLogger(__name__)
 
 @router.post("/auth/token", response_model=Token, responses=documented(400, 401, 413, 429))
 async def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], res: ResourcesDep) -> Token:
+    """A bearer token for `SUBSIDY_JWT_MINUTES` (30 by default), bound to a server-side session: revoked by
+    `POST /auth/logout`, by disabling the account and by a password change."""
     set_actor(request, form.username)
-    attempt = await sign_in(res.sessions, form.username, form.password)
+    attempt = await sign_in(
+        res.sessions,
+        form.username,
+        form.password,
+        client=client_address(request),
+        kind="api",
+        lifetime=timedelta(minutes=res.settings.jwt_minutes),
+        path=request.url.path,
+    )
+    if not attempt.audited:
+        skip_refusal_audit(request)
     if attempt.retry_after is not None:
-        raise TooManyRequests("too many failed sign-ins for this user name: try again later", attempt.retry_after)
-    if attempt.identity is None:
+        raise TooManyRequests("too many failed sign-ins: try again later", attempt.retry_after)
+    if attempt.identity is None or attempt.secret is None:
         raise NotAuthenticated("wrong user name or password")
-    return Token(access_token=issue_token(attempt.identity, res.signing_key, res.settings.jwt_minutes))
+    signed = issue_token(attempt.identity.username, attempt.secret, res.signing_key, res.settings.jwt_minutes)
+    return Token(access_token=signed)
+
+
+@router.post("/auth/logout", status_code=204, response_class=Response, responses=documented(401))
+async def logout(request: Request, identity: CurrentUser, db: SessionDep) -> Response:
+    """Revokes the token's session: the same token gets 401 from now on."""
+    await revoke(db, request.state.session_secret)
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=Me, responses=documented(401))
