@@ -287,7 +287,12 @@ async def test_roles_and_county_changed_in_the_database_count_from_the_next_requ
                 {"u": username},
             )
         me = await http.get("/api/v1/me", headers=headers)
-        assert me.json() == {"username": username, "roles": ["county_dpf", "auditor"], "county": "150204"}
+        assert me.json() == {
+            "username": username,
+            "roles": ["county_dpf", "auditor"],
+            "county": "150204",
+            "must_change_password": False,
+        }
         assert (await http.get(verify, headers=headers)).status_code == 200
         assert (await browser.get("/inbox")).status_code == 200
         async with hostile_sessions.begin() as session:

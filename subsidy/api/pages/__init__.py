@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_csrf_protect import CsrfProtect
 
 from subsidy.api.errors import ServiceError, error_headers
-from subsidy.api.pages import applicant_pages, approver_pages, auditor_pages, auth_pages
+from subsidy.api.pages import account_pages, applicant_pages, approver_pages, auditor_pages, auth_pages
 from subsidy.api.pages.web import (
     CSRF_COOKIE,
     CSRF_FIELD,
     CSRF_MAX_AGE_SECONDS,
+    PASSWORD_PAGE,
     CsrfRejected,
     LoginRequired,
     PageHeaders,
     PageSessions,
     PageSettings,
+    PasswordChangeRequired,
     gettext_for,
     is_page_path,
     login_redirect,
@@ -70,6 +72,7 @@ def install_pages(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (auth_pages, applicant_pages, approver_pages, auditor_pages):
         app.include_router(module.router)
+    app.include_router(account_pages.router)
 
     async def login_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)
@@ -100,6 +103,10 @@ def install_pages(
             status_code=exc.status_code,
         )
 
+    async def password_change_required(request: Request, exc: Exception) -> Response:
+        return RedirectResponse(PASSWORD_PAGE, status_code=303)
+
     app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(PasswordChangeRequired, password_change_required)
     app.add_exception_handler(CsrfRejected, csrf_rejected)
     app.add_exception_handler(ServiceError, service_error)

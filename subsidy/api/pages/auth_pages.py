@@ -14,6 +14,7 @@ from subsidy.api.deps import ResourcesDep
 from subsidy.api.pages.form_support import FieldError
 from subsidy.api.pages.i18n import LANGUAGE_COOKIE, LANGUAGES
 from subsidy.api.pages.web import (
+    PASSWORD_PAGE,
     checked_form,
     gettext_for,
     page_identity,
@@ -32,10 +33,14 @@ OFFICIAL_ROLES = ("county_dpf", "county_hr", "city_dpf", "region_hr")
 
 
 def start_page(identity: Identity) -> str:
+    if identity.must_change_password:
+        return PASSWORD_PAGE
     if identity.has(*OFFICIAL_ROLES):
         return "/inbox"
     if identity.has("applicant"):
         return "/my/applications"
+    if identity.has("admin") and not identity.has("auditor"):
+        return "/admin/accounts"
     if identity.has("auditor", "admin"):
         return "/audit"
     return "/"
@@ -88,6 +93,8 @@ async def login(request: Request, res: ResourcesDep) -> Response:
         )
     if attempt.identity is not None and attempt.secret is not None:
         await start_session(request, attempt.identity, attempt.secret)
+        if attempt.identity.must_change_password:
+            next_path = PASSWORD_PAGE
         return RedirectResponse(next_path or start_page(attempt.identity), status_code=303)
     set_actor(request, username)
     message = _("The user name or password is wrong")

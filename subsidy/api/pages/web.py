@@ -55,6 +55,14 @@ class CsrfRejected(Exception):
     pass
 
 
+class PasswordChangeRequired(Exception):
+    """A one-time password signed this session in: nothing but choosing a new one until then."""
+
+
+# The page where a new password is chosen; with a one-time password, the only page (besides signing out).
+PASSWORD_PAGE = "/account/password"
+
+
 @dataclass
 class PageSettings:
     csrf: CsrfProtect
@@ -127,7 +135,14 @@ def require_user(request: Request) -> Identity:
     identity = page_identity(request)
     if identity is None:
         raise LoginRequired(request.url.path, "expired" if _page_session(request).timed_out else "")
+    if identity.must_change_password and request.url.path not in (PASSWORD_PAGE, "/session/extend"):
+        raise PasswordChangeRequired()
     return identity
+
+
+def page_session_secret(request: Request) -> str | None:
+    state = _page_session(request)
+    return state.new_secret or state.secret
 
 
 def safe_next(path: str | None, default: str = "/") -> str:

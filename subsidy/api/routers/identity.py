@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
+from subsidy.api import passwords
+from subsidy.api.account_schemas import PasswordChangeIn
 from subsidy.api.accounts import sign_in
 from subsidy.api.auth_sessions import revoke
 from subsidy.api.deps import CurrentUser, ResourcesDep, SessionDep
@@ -47,9 +49,24 @@ async def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Dep
 async def logout(request: Request, identity: CurrentUser, db: SessionDep) -> Response:
     """Revokes the token's session: the same token gets 401 from now on."""
     await revoke(db, request.state.session_secret)
+    await db.commit()  # before the answer: the client's next request must find the token revoked
+    return Response(status_code=204)
+
+
+@router.post("/auth/change-password", status_code=204, response_class=Response, responses=documented(400, 401, 413))
+async def change_password(request: Request, body: PasswordChangeIn, identity: CurrentUser, db: SessionDep) -> Response:
+    """The caller's new password (`old` is the current one); the only call a one-time password allows besides
+    `/auth/logout` and `/me`. Every other session and token of the account ends; this token goes on."""
+    await passwords.change_password(db, identity, body.old, body.new, keep_session=request.state.session_secret)
+    await db.commit()  # before the answer: the next request must find the new password and no restriction
     return Response(status_code=204)
 
 
 @router.get("/me", response_model=Me, responses=documented(401))
 async def me(identity: CurrentUser) -> Me:
-    return Me(username=identity.username, roles=list(identity.roles), county=identity.county)
+    return Me(
+        username=identity.username,
+        roles=list(identity.roles),
+        county=identity.county,
+        must_change_password=identity.must_change_password,
+    )
