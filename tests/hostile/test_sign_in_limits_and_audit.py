@@ -259,13 +259,19 @@ async def test_disabling_an_account_ends_its_tokens_and_page_sessions_at_once(
     headers = await bearer(http, username)
     async with httpx.AsyncClient(base_url=str(http.base_url), timeout=30) as browser:
         assert (await page_login(browser, username, PASSWORD)).status_code == 303
-        assert (await browser.get("/inbox")).status_code == 200
+        inbox = await browser.get("/inbox")
+        assert inbox.status_code == 200
         assert (await http.get("/api/v1/me", headers=headers)).status_code == 200
+        stale_cookie = browser.cookies["subsidy_session"]
         async with hostile_sessions.begin() as session:
             await session.execute(text("UPDATE users SET disabled_at = now() WHERE username = :u"), {"u": username})
         assert (await http.get("/api/v1/me", headers=headers)).status_code == 401
+        # A form of the page left open leads to the sign-in page, and so does any page.
+        posted = await browser.post("/language", data={"csrf_token": csrf_token(inbox.text), "lang": "en", "next": "/"})
+        assert posted.status_code == 303 and posted.headers["location"] == "/login?next=/language"
+        browser.cookies.set("subsidy_session", stale_cookie, domain="127.0.0.1")
         refused = await browser.get("/inbox")
-        assert refused.status_code == 303 and refused.headers["location"].startswith("/login")
+        assert refused.status_code == 303 and refused.headers["location"] == "/login?next=/inbox"
     # The right password does not open it either, and says nothing more than a wrong one.
     wrong = await token_attempt(http, username, PASSWORD)
     assert wrong.status_code == 401 and wrong.json() == {"detail": "wrong user name or password"}

@@ -199,8 +199,11 @@ async def checked_form(request: Request) -> FormData:
         if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), bound.encode()):
             raise CsrfRejected()
         return form
-    if state.secret and state.timed_out:
-        raise LoginRequired(request.url.path, "expired")
+    if state.secret and request.url.path == "/logout":
+        return form  # the session has ended already: nothing a forged sign-out could do
+    if state.secret and request.url.path != "/login":
+        # The form of a session that has ended (timed out, signed out elsewhere, account disabled): sign in again.
+        raise LoginRequired(request.url.path, "expired" if state.timed_out else "")
     try:
         await page_settings(request).csrf.validate_csrf(request)
     except CsrfProtectError:
