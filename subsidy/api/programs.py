@@ -90,10 +90,20 @@ def _rent_event(application: Application, event: EventIn, actor: Actor) -> Event
         if event.corrected is None:
             raise Invalid("corrected", "the corrected fields are required")
         corrected = corrected_rent_facts(application.form, event.corrected)
+        if application.county and {corrected.applied_to_county, corrected.hukou_county} != {application.county}:
+            # The application's tasks, reviewers and budget belong to the county it was filed in; moving it would
+            # leave the new county unaware and pay from the old one's budget. The person applies there afresh.
+            raise Invalid("corrected.hukou_county", COUNTY_CHANGE_NOT_ALLOWED_MESSAGE)
     elif event.corrected is not None:
         raise Invalid("corrected", f"a {event.type} event carries no corrections")
     return EventInput(type=event.type, actor=actor, date=event.date, corrected=corrected, note=event.note)
 
+
+COUNTY_CHANGE_NOT_ALLOWED = "county_change_not_allowed"
+COUNTY_CHANGE_NOT_ALLOWED_MESSAGE = (
+    f"{COUNTY_CHANGE_NOT_ALLOWED}: a correction cannot move the application to another county; withdraw it and "
+    "apply to the County DPF of the new household registration"
+)
 
 RENT_EVENTS = ("withdrawn", "business_closed", "lease_ended", "corrected")
 
