@@ -265,3 +265,24 @@ async def test_a_correction_cannot_move_the_application_to_another_county(
     rows = ledger.json()
     assert len(rows) == 26  # 13 months over, city and county shares
     assert {row["county"] for row in rows} == {"150203"}
+
+
+async def test_twenty_simultaneous_decisions_on_one_task_give_one_decision_and_nineteen_ordinary_409s(
+    http: httpx.AsyncClient, login: Login
+) -> None:
+    """Issue 11 (8): the losers of a race are refused by the API, as the ordinary 409 they are, before they reach the
+    workflow (where Temporal aborted them as updates and logged each as an error)."""
+    applicant = await login("applicant-a")
+    officials = [await login("dpf-150203-a"), await login("dpf-150203-b")]
+    created = await submit(http, applicant)
+    task = await open_task(http, officials[0], created.json()["id"])
+    approve = {"decision": "approve", "values": {"monthly_rent": "1200.00"}}
+    outcomes = await asyncio.gather(
+        *(http.post(f"/api/v1/tasks/{task['id']}/decision", json=approve, headers=officials[n % 2]) for n in range(20))
+    )
+    codes = sorted(o.status_code for o in outcomes)
+    assert codes == [200] + [409] * 19, [o.text for o in outcomes]
+    refusals = {o.json()["detail"] for o in outcomes if o.status_code == 409}
+    assert refusals <= {"another decision on this task is being recorded at this moment", "the task is already done"}
+    final = (await http.get(f"/api/v1/applications/{created.json()['id']}", headers=applicant)).json()
+    assert final["status"] == "active" and len(final["decisions"]) == 1
