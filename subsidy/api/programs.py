@@ -66,6 +66,8 @@ class Program:
     # so locked): raise a ServiceError to refuse, e.g. 409 for an entitlement that excludes this one. Returns the
     # county when the form alone does not name it (a placement's is its post's), else None.
     admit: Callable[[AsyncSession, Any, uuid.UUID | None, str], Awaitable[str | None]] | None = None
+    # The statuses in which the procedure has ended: nothing more can happen, and its history can be archived.
+    terminal_statuses: tuple[str, ...] = ("rejected", "completed", "terminated", "withdrawn")
 
 
 def _rent_input(context: StartContext, form: RentSubsidyForm) -> RentSubsidyInput:
@@ -138,6 +140,7 @@ PUBLIC_WELFARE_POST = Program(
     county=lambda form: form.county,
     workflow_input=public_welfare.post_input,
     event_input=public_welfare.post_event,
+    terminal_statuses=("approved", "rejected", "withdrawn"),  # an approved declaration's posts live on as places
 )
 
 # The County DPF's yearly collection: a row and a workflow that declarations open; nobody submits it.
@@ -150,6 +153,7 @@ PUBLIC_WELFARE_POST_COLLECTION = Program(
     county=lambda form: form.county,
     workflow_input=public_welfare.collection_input,
     event_input=public_welfare.collection_event,
+    terminal_statuses=("completed",),
 )
 
 PUBLIC_WELFARE_PLACEMENT = Program(
@@ -174,6 +178,7 @@ FLEXIBLE_EMPLOYMENT_INSURANCE_SUBSIDY = Program(
     workflow_input=public_welfare.flexible_input,
     event_input=public_welfare.flexible_event,
     admit=public_welfare.admit_flexible,
+    terminal_statuses=("rejected", "terminated", "withdrawn"),  # the subsidy runs until the employment ends
 )
 
 PROGRAMS: dict[str, Program] = {
@@ -187,6 +192,13 @@ PROGRAMS: dict[str, Program] = {
         FLEXIBLE_EMPLOYMENT_INSURANCE_SUBSIDY,
     )
 }
+
+
+
+def is_terminal(program: str, status: str) -> bool:
+    found = PROGRAMS.get(program)
+    return found is not None and status in found.terminal_statuses
+
 
 # The body of POST /api/v1/applications: one form per program, told apart by `program`.
 # A program with a single form still goes through the union so that adding one changes only this line.

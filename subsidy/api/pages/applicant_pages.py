@@ -17,7 +17,7 @@ from subsidy.api.errors import Forbidden, Invalid, ServiceError, Unavailable
 from subsidy.api.pages.form_support import FieldError, field_errors, flat_values, nested
 from subsidy.api.pages.web import checked_form, gettext_for, render, require_user
 from subsidy.api.pages.words import NEXT_STEP, PROGRAM, REASON, SCHEDULE_STATUS, STATUS
-from subsidy.api.programs import COUNTY_CHANGE_NOT_ALLOWED, PROGRAMS
+from subsidy.api.programs import COUNTY_CHANGE_NOT_ALLOWED, PROGRAMS, is_terminal
 from subsidy.api.read_model import application_out, application_scope, get_visible_application
 from subsidy.api.refusals import record_refusal
 from subsidy.api.schemas import EventIn
@@ -50,7 +50,6 @@ RENT_FIELDS = [
 CORRECTION_FIELDS = [
     name for name in RENT_FIELDS if name.startswith(("business.", "lease.")) or name.endswith("county")
 ]
-TERMINAL = ("rejected", "completed", "terminated", "withdrawn")
 
 
 def rent_labels(_: Any) -> dict[str, str]:
@@ -170,7 +169,7 @@ async def _application_page(
             "NEXT_STEP": NEXT_STEP,
             "REASON": REASON,
             "SCHEDULE_STATUS": SCHEDULE_STATUS,
-            "can_withdraw": view.status not in TERMINAL and view.submitted_by == identity.username,
+            "can_withdraw": not is_terminal(view.program, view.status) and view.submitted_by == identity.username,
             "can_correct": view.status == "returned" and view.submitted_by == identity.username,
             "notice": notice
             or (_("Your application has been submitted.") if submitted else None)
