@@ -7,8 +7,8 @@ Submission itself (idempotency, the application row, the audit record, starting 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
 
@@ -66,8 +66,19 @@ class Program:
     # so locked): raise a ServiceError to refuse, e.g. 409 for an entitlement that excludes this one. Returns the
     # county when the form alone does not name it (a placement's is its post's), else None.
     admit: Callable[[AsyncSession, Any, uuid.UUID | None, str], Awaitable[str | None]] | None = None
+    # The fields an event of each type may carry besides `type`, `date` and `note` (e.g. a rent correction's
+    # `corrected`); any other field given is refused, naming it, rather than silently dropped.
+    event_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # The statuses in which the procedure has ended: nothing more can happen, and its history can be archived.
     terminal_statuses: tuple[str, ...] = ("rejected", "completed", "terminated", "withdrawn")
+
+    def event(self, application: Application, event: EventIn, actor: Actor) -> Any:
+        """The argument of the workflow's `event` update, after refusing any field this event does not use."""
+        allowed = {"type", "date", "note", *self.event_fields.get(event.type, ())}
+        for name in EventIn.model_fields:
+            if name not in allowed and getattr(event, name) is not None:
+                raise Invalid(name, f"{name} is not a field of a {event.type} event of {self.code}")
+        return self.event_input(application, event, actor)
 
 
 def _rent_input(context: StartContext, form: RentSubsidyForm) -> RentSubsidyInput:
@@ -118,6 +129,7 @@ RENT_SUBSIDY = Program(
     county=lambda form: form.applied_to_county,
     workflow_input=_rent_input,
     event_input=_rent_event,
+    event_fields={"corrected": ("corrected",)},
 )
 
 TRAINING_SUBSIDY = Program(
@@ -129,6 +141,7 @@ TRAINING_SUBSIDY = Program(
     county=lambda form: form.county,
     workflow_input=training_input,
     event_input=training_event,
+    event_fields={"completion_report": ("attendance", "actual_cost")},
 )
 
 PUBLIC_WELFARE_POST = Program(

@@ -272,7 +272,7 @@ async def withdraw(request: Request, application_id: str, db: SessionDep, res: R
     await checked_form(request)
     _ = gettext_for(request)
     application = await get_visible_application(db, application_id, identity)
-    request_in = PROGRAMS[application.program].event_input(
+    request_in = PROGRAMS[application.program].event(
         application, EventIn(type="withdrawn"), procedures.actor_of(identity)
     )
     await db.commit()
@@ -318,7 +318,7 @@ async def correct(request: Request, application_id: str, db: SessionDep, res: Re
         errors = field_errors(error, rent_labels(_), CORRECTION_FIELDS, _, aliases)
         return _form_page(request, identity, values, errors, correcting=application, status_code=400)
     try:
-        event = PROGRAMS[application.program].event_input(
+        event = PROGRAMS[application.program].event(
             application, EventIn(type="corrected", corrected=correction), procedures.actor_of(identity)
         )
     except Invalid as refused:
