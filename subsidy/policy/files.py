@@ -110,7 +110,8 @@ def parse_version_file(content: str | bytes, name: str = "") -> Mapping[str, Any
         else:
             document = yaml.load(content, Loader=_TextDatesLoader)  # noqa: S506 - a SafeLoader subclass
     except (json.JSONDecodeError, yaml.YAMLError) as error:
-        raise VersionFileError([Problem("", f"the file cannot be read as YAML or JSON: {_first_line(error)}")]) from None
+        problem = Problem("", f"the file cannot be read as YAML or JSON: {_first_line(error)}")
+        raise VersionFileError([problem]) from None
     if not isinstance(document, Mapping):
         raise VersionFileError([Problem("", "the file must hold one object (a policy version)")])
     return document
@@ -246,7 +247,7 @@ def _check(value: Any, kind: Any, where: str, problems: list[Problem], name: str
 def _leaf_problem(value: Any, kind: Any, name: str) -> str | None:
     if kind is Decimal:
         if isinstance(value, bool) or not isinstance(value, str | int):
-            return "expected a decimal number as text, e.g. \"1000.00\" (quote it: a float is not exact)"
+            return 'expected a decimal number as text, e.g. "1000.00" (quote it: a float is not exact)'
         try:
             number = Decimal(value)
         except ArithmeticError:
