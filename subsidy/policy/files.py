@@ -20,6 +20,7 @@ import json
 import re
 import types
 import typing
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -280,8 +281,8 @@ def _leaf_problem(value: Any, kind: Any, name: str) -> str | None:
     if kind is str:
         if not isinstance(value, str):
             return "expected text"
-        if any(ord(c) < 32 and c not in "\n\t" for c in value) or len(value) > 4000:
-            return "text of at most 4000 characters without control characters"
+        if len(value) > 4000 or any(unicodedata.category(c) in ("Cc", "Cf", "Cs") and c not in "\n\t" for c in value):
+            return "text of at most 4000 characters, without control or invisible formatting characters"
         return None
     return f"no schema for {kind!r}"  # pragma: no cover - a new parameter type needs a rule here
 
