@@ -87,6 +87,7 @@ async def load_policy(
     row = await policy_versions.load_version(
         db, version, loaded_by=identity.username, roles=identity.roles, source="POST /api/v1/policies"
     )
+    await db.commit()  # before the answer: the client may read the list at once
     return PolicyLoaded(id=row.code, status=row.status, compared_with=_compared(row), difference=row.difference or [])
 
 
@@ -94,6 +95,7 @@ async def load_policy(
 async def approve_policy(policy_id: PolicyIdPath, identity: CurrentUser, db: SessionDep) -> PolicyOut:
     """A second official (`admin` or `city_dpf`, not the one who loaded it: 403) puts a pending version in force."""
     row = await policy_versions.approve_version(db, policy_id, username=identity.username, roles=identity.roles)
+    await db.commit()
     return policy_out(row)
 
 
@@ -103,6 +105,7 @@ async def reject_policy(policy_id: PolicyIdPath, body: RejectIn, identity: Curre
     row = await policy_versions.reject_version(
         db, policy_id, username=identity.username, roles=identity.roles, reason=body.reason
     )
+    await db.commit()
     return policy_out(row)
 
 
