@@ -91,7 +91,7 @@ async def load_policy(
     return PolicyLoaded(id=row.code, status=row.status, compared_with=_compared(row), difference=row.difference or [])
 
 
-@router.post("/policies/{policy_id}/approve", response_model=PolicyOut, responses=documented(401, 403, 404, 409))
+@router.post("/policies/{policy_id}/approve", response_model=PolicyOut, responses=documented(401, 403, 404, 409, 413))
 async def approve_policy(policy_id: PolicyIdPath, identity: CurrentUser, db: SessionDep) -> PolicyOut:
     """A second official (`admin` or `city_dpf`, not the one who loaded it: 403) puts a pending version in force."""
     row = await policy_versions.approve_version(db, policy_id, username=identity.username, roles=identity.roles)
@@ -99,7 +99,9 @@ async def approve_policy(policy_id: PolicyIdPath, identity: CurrentUser, db: Ses
     return policy_out(row)
 
 
-@router.post("/policies/{policy_id}/reject", response_model=PolicyOut, responses=documented(401, 403, 404, 409))
+@router.post(
+    "/policies/{policy_id}/reject", response_model=PolicyOut, responses=documented(400, 401, 403, 404, 409, 413)
+)
 async def reject_policy(policy_id: PolicyIdPath, body: RejectIn, identity: CurrentUser, db: SessionDep) -> PolicyOut:
     """An `admin` or `city_dpf` official (the loader too: a withdrawal) ends a pending version, with a reason."""
     row = await policy_versions.reject_version(
