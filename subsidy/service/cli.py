@@ -209,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     run_replay.add_argument("--all", action="store_true", help="replay every application's history and summarise")
     run_audit = commands.add_parser("audit", help="auditors' checks")
     run_audit.add_argument("check", choices=["verify"], help="verify: recompute the audit log's hash chain")
+    from subsidy.service.policy_command import add_policy_parser
+
+    add_policy_parser(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("temporalio").setLevel(logging.WARNING)
@@ -222,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "worker":
         return asyncio.run(worker())
     settings = get_settings()
-    if args.command in ("replay", "audit") and not settings.database_url:
+    if args.command in ("replay", "audit", "policy") and not settings.database_url:
         # Against a running `subsidy up`: its keys and folders are those of the embedded home.
         os.environ["SUBSIDY_EMBEDDED"] = "1"
         get_settings.cache_clear()
@@ -237,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
         from subsidy.service.auditing import verify_command
 
         return asyncio.run(verify_command(settings))
+    if args.command == "policy":
+        from subsidy.service.policy_command import policy_command
+
+        return asyncio.run(policy_command(settings, args))
     if args.command == "api":
         uvicorn.run("subsidy.api.app:create_app", factory=True, host=args.host, port=args.port)
         return 0

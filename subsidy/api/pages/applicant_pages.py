@@ -26,7 +26,7 @@ from subsidy.db.models import Application
 from subsidy.forms.rent_subsidy import RentCorrection, RentSubsidyForm
 from subsidy.policy.counties import BAOTOU_COUNTIES, BAOTOU_COUNTIES_EN
 from subsidy.policy.rent import monthly_subsidy
-from subsidy.policy.versions import version_in_force
+from subsidy.policy.versions import version_from_json
 from subsidy.policy.workdays import china_today
 
 router = APIRouter(include_in_schema=False)
@@ -195,7 +195,7 @@ async def rent_form(request: Request) -> Response:
 
 
 @router.post("/apply/rent-subsidy", response_class=HTMLResponse)
-async def rent_check(request: Request) -> Response:
+async def rent_check(request: Request, db: SessionDep) -> Response:
     """Check the form; show it again with the problems, or show everything for a last review."""
     identity = _applicant(request)
     form = await checked_form(request)
@@ -220,7 +220,7 @@ async def rent_check(request: Request) -> Response:
             "labels": rent_labels(_),
             "fields": RENT_FIELDS,
             "county_name": dict(counties(request.cookies.get("lang") or "zh-CN")),
-            "monthly_subsidy": _monthly_subsidy(checked),
+            "monthly_subsidy": _monthly_subsidy(checked, await procedures.policy_in_force(db, china_today())),
         },
         identity=identity,
     )
@@ -339,8 +339,9 @@ async def correct(request: Request, application_id: str, db: SessionDep, res: Re
     return RedirectResponse(f"/my/applications/{application_id}?submitted=1", status_code=303)
 
 
-def _monthly_subsidy(form: RentSubsidyForm) -> Decimal | None:
-    version = version_in_force(china_today())
+def _monthly_subsidy(form: RentSubsidyForm, policy: dict[str, Any] | None) -> Decimal | None:
+    """The estimate under the approved version in force today, the one the submission will pin."""
+    version = version_from_json(policy) if policy is not None else None
     return monthly_subsidy(form.facts().monthly_rent, version.rent) if version else None
 
 
