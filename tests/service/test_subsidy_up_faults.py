@@ -24,7 +24,7 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus
 
 from subsidy.activities.audit import _CHAIN_LOCK
-from subsidy.service.embedded import EmbeddedPostgres, free_port
+from subsidy.service.embedded import EmbeddedPostgres, free_port, installed_binary
 from subsidy.service.parts import TemporalPart
 from subsidy.service.supervisor import PidRecord
 from subsidy.service.temporal import connect
@@ -116,7 +116,9 @@ def test_subsidy_up_killed_with_sigkill_mid_submission_starts_again_on_the_same_
     port = free_port()
     service = Running(home, port, env)
     applicant, official = service.login("applicant-a"), service.login("dpf-150203-b")
-    parts = [_temporal_pid(home), _postmaster(home)[0]]
+    # Every process under it (Temporal, the postmaster and its backends) must end with it.
+    parts = [child.pid for child in psutil.Process(service.process.pid).children(recursive=True)]
+    assert len(parts) >= 3
 
     # Decided before the crash: 14 months paid, 28 ledger rows.
     paid = service.client.post(
@@ -325,6 +327,22 @@ def test_parts_a_crashed_run_left_are_found_by_their_pid_records_and_ended_and_o
             assert f"embedded Temporal of an earlier run is still running (pid {left_temporal.pid}); ending it" in log
             assert f"embedded PostgreSQL of an earlier run is still running (pid {left_postgres}); ending it" in log
             assert left_temporal.poll() is not None and not _alive(left_postgres)
+            assert _healthy(service)
+            # A second `subsidy up` on the same folder is refused before it touches anything of the running one.
+            parts = [_temporal_pid(home), _postmaster(home)[0]]
+            second = subprocess.run(
+                [installed_binary("subsidy"), "up", "--home", str(home), "--port", str(free_port())],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert second.returncode == 2
+            refusal = [line for line in second.stderr.splitlines() if line.startswith("subsidy up:")]
+            assert refusal == [
+                f"subsidy up: another subsidy up (pid {service.process.pid}) runs on {home}; stop it first"
+            ]
+            assert [_temporal_pid(home), _postmaster(home)[0]] == parts and all(_alive(pid) for pid in parts)
             assert _healthy(service)
         finally:
             assert service.stop() == 0
