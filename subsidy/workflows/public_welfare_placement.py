@@ -97,7 +97,8 @@ def parse_day(text: str, field: str) -> date:
 
 @workflow.defn(name=PUBLIC_WELFARE_PLACEMENT_WORKFLOW)
 class PublicWelfarePlacementWorkflow:
-    def __init__(self) -> None:
+    @workflow.init
+    def __init__(self, input: PlacementInput) -> None:
         self._input: PlacementInput | None = None
         self._version: PolicyVersion | None = None
         self._state = PlacementState(status="submitted")
@@ -105,13 +106,17 @@ class PublicWelfarePlacementWorkflow:
         self._decided: DecideInput | None = None
         self._stopped: str | None = None
         self._objection = False
+        # From the input here, not in `run`: an update delivered with a run's first workflow task (a
+        # withdrawal just after continue-as-new, or just after the start) is handled before `run` starts.
+        self._input = input
+        self._version = version_from_json(input.policy) if input.policy is not None else None
+        if input.state is not None:
+            self._state = input.state
 
     # ---- run ----------------------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, input: PlacementInput) -> str:
-        self._input = input
-        self._version = version_from_json(input.policy) if input.policy is not None else None
         if input.state is not None:
             self._state = input.state
         else:

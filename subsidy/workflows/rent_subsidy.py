@@ -96,7 +96,8 @@ def due_date(start: date, working_days: int) -> date:
 
 @workflow.defn(name=RENT_SUBSIDY_WORKFLOW)
 class RentSubsidyWorkflow:
-    def __init__(self) -> None:
+    @workflow.init
+    def __init__(self, input: RentSubsidyInput) -> None:
         self._input: RentSubsidyInput | None = None
         self._version: PolicyVersion | None = None
         self._state = RentSubsidyState(status="submitted")
@@ -107,13 +108,17 @@ class RentSubsidyWorkflow:
         self._decided: DecideInput | None = None
         self._stopped: str | None = None
         self._corrected: RentFactsMessage | None = None
+        # From the input here, not in `run`: an update delivered with a run's first workflow task (a
+        # withdrawal just after continue-as-new, or just after the start) is handled before `run` starts.
+        self._input = input
+        self._version = version_from_json(input.policy) if input.policy is not None else None
+        if input.state is not None:
+            self._state = input.state
 
     # ---- run ------------------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, input: RentSubsidyInput) -> str:
-        self._input = input
-        self._version = version_from_json(input.policy) if input.policy is not None else None
         if input.state is not None:
             self._state = input.state
         else:
