@@ -3,10 +3,10 @@
 Each step of each program reads its own values and no others: the rent subsidy's reviews the verified monthly rent,
 County HR's review of a post declaration the posts it rejects, County HR's approval of a placement the day it was
 approved on paper. A value another step reads, or one nobody reads, is refused (422 `unknown_value`, naming it)
-rather than recorded and ignored. Amounts are read as the forms read them, and a verified rent above the declared
-one is refused (422 `verified_above_declared`): the subsidy is paid on what the official verified, and an official
-verifies what was declared, never more. The workflows' own validators still check what they need (they are the
-authority on state); this is the part that needs the application's form, which workflows do not hold.
+rather than recorded and ignored; amounts are read as the forms read them. These checks need no authority and tell
+nothing about the application, so they come first, like the body's schema. A verified rent above the declared one
+(422 `verified_above_declared`) is the rent workflow's validator's to refuse, after it has checked who may decide:
+it knows the declared (or corrected) rent, and only someone who may decide learns it from the refusal.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from pydantic_core import PydanticCustomError
 from subsidy.api.errors import Invalid
 from subsidy.db.models import Application, Task
 from subsidy.forms.rent_subsidy import money_text
-from subsidy.policy.money import to_money
 
 MONTHLY_RENT = "monthly_rent"
 REJECTED_POSTS = "rejected_posts"
@@ -51,7 +50,7 @@ def checked_values(application: Application, task: Task, decision: str, values: 
     checked = dict(values)
     if MONTHLY_RENT in allowed:
         if MONTHLY_RENT in values:
-            checked[MONTHLY_RENT] = _verified_rent(application, values[MONTHLY_RENT])
+            checked[MONTHLY_RENT] = _verified_rent(values[MONTHLY_RENT])
         elif decision == "approve":
             raise Invalid(
                 f"values.{MONTHLY_RENT}",
@@ -74,17 +73,8 @@ def checked_values(application: Application, task: Task, decision: str, values: 
     return checked
 
 
-def _verified_rent(application: Application, text: str) -> str:
-    field = f"values.{MONTHLY_RENT}"
+def _verified_rent(text: str) -> str:
     try:
-        verified = money_text(text)
+        return money_text(text)
     except PydanticCustomError as error:
-        raise Invalid(field, error.message(), code=error.type) from None
-    declared = to_money(application.form["lease"]["monthly_rent"])
-    if to_money(verified) > declared:
-        raise Invalid(
-            field,
-            f"the verified monthly rent may not be more than the declared rent ({declared})",
-            code="verified_above_declared",
-        )
-    return verified
+        raise Invalid(f"values.{MONTHLY_RENT}", error.message(), code=error.type) from None

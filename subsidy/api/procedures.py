@@ -247,7 +247,9 @@ def refusal(error: Exception) -> ServiceError:
         return Forbidden(cause.message)
     if cause.type == INVALID:
         field, _, message = cause.message.partition(": ")
-        return Invalid(field, message) if message and " " not in field else Invalid("", cause.message)
+        # A refusal may carry its reason code as its first detail (verified_above_declared).
+        code = cause.details[0] if cause.details and isinstance(cause.details[0], str) else "value_error"
+        return Invalid(field, message, code) if message and " " not in field else Invalid("", cause.message, code)
     if cause.type == CONFLICT:
         return Conflict(cause.message)
     raise error
