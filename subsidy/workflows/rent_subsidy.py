@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         FORBIDDEN,
         INVALID,
         RENT_SUBSIDY_WORKFLOW,
+        VERIFIED_ABOVE_DECLARED,
         DecideInput,
         DecideResult,
         DecisionRecord,
@@ -345,6 +346,15 @@ class RentSubsidyWorkflow:
                 ) from None
             if rent <= 0:
                 raise ApplicationError("values.monthly_rent must be more than 0.00", type=INVALID)
+            # An official verifies what was declared (or corrected), never more: the subsidy is paid on the verified
+            # rent. A validator only, so no history changes (validators do not run on replay).
+            declared = to_money(self._input.facts.monthly_rent)
+            if rent > declared:
+                raise ApplicationError(
+                    f"values.monthly_rent: the verified monthly rent may not be more than the declared rent {declared}",
+                    VERIFIED_ABOVE_DECLARED,
+                    type=INVALID,
+                )
 
     # ---- events ---------------------------------------------------------------------------------
 

@@ -62,9 +62,9 @@ async def test_rent_999_99_splits_499_99_city_and_500_00_county(rent: RentHarnes
 
 
 async def test_verified_rent_above_1000_is_capped_at_1000(rent: RentHarness) -> None:
-    application_id, handle = await rent.submit(monthly_rent="900.00", license_date=await rent.months_ago(13))
+    application_id, handle = await rent.submit(monthly_rent="1200.00", license_date=await rent.months_ago(13))
     task = await rent.open_task(application_id)
-    # The official verified a higher rent than the applicant typed: the cap still holds.
+    # The official verified less than the applicant declared, but still above the cap: the cap holds.
     await rent.decide(handle, task.id, DPF_B, values={"monthly_rent": "1000.01"})
     months = await rent.schedule(application_id)
     assert {m.amount for m in months} == {Decimal("1000.00")}
