@@ -65,8 +65,11 @@ async def submit_application(
     identity: Identity,
     form: BaseModel,
     idempotency_key: str | None,
+    today: date | None = None,
 ) -> tuple[Application, bool]:
-    """Returns the application and whether it was created now (False: the same key was seen before)."""
+    """Returns the application and whether it was created now (False: the same key was seen before).
+
+    `today` is the application day (the settings' clock, `Settings.today()`; default the machine's)."""
     program = PROGRAMS[form.program]  # type: ignore[attr-defined]
     if not identity.has(*program.applicant_roles):
         raise Forbidden(f"{program.code} is applied for by: {', '.join(program.applicant_roles)}")
@@ -91,7 +94,7 @@ async def submit_application(
             .on_conflict_do_update(index_elements=[Person.id_number], set_={"id_number": id_number})
             .returning(Person.id)
         )
-    applied_on = china_today()
+    applied_on = today or china_today()
     policy = await policy_in_force(session, applied_on)
     county = program.county(form)
     if program.admit is not None:
@@ -115,7 +118,7 @@ async def submit_application(
     )
     if inserted is None:  # the same key raced in from a parallel request
         await session.rollback()
-        return await submit_application(session, temporal, task_queue, identity, form, idempotency_key)
+        return await submit_application(session, temporal, task_queue, identity, form, idempotency_key, today)
     await append_audit(
         session,
         kind="submitted",

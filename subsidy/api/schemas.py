@@ -22,6 +22,9 @@ class Health(BaseModel):
     status: str
     database: str
     temporal: str
+    # "next_year_unknown" from 1 November while next year's official calendar is not loaded (status stays "ok").
+    calendar: Literal["ok", "next_year_unknown"] = "ok"
+    calendar_warning: str | None = None
 
 
 class Token(BaseModel):
