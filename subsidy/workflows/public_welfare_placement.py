@@ -33,7 +33,6 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from subsidy.activities.calendar_names import COUNT_WORKING_DAYS
     from subsidy.activities.names import CHANGE_STATUS, OPEN_TASK, RECORD_DECISION
     from subsidy.activities.placement_names import (
         ACTIVATE_PLACEMENT,
@@ -50,7 +49,8 @@ with workflow.unsafe.imports_passed_through():
         subsidy_period,
     )
     from subsidy.policy.versions import PolicyVersion, version_from_json
-    from subsidy.workflows.calendar_contracts import CALENDAR_FROM_DATABASE, WorkingDaysAnswer, WorkingDaysQuery
+    from subsidy.workflows.calendar_contracts import WorkingDaysAnswer  # here too: the sandbox must know it by name
+    from subsidy.workflows.calendar_steps import count_working_days
     from subsidy.workflows.common import CHINA, DB_ACTIVITY, check_decision, end_of_day, require_role
     from subsidy.workflows.contracts import (
         CONFLICT,
@@ -386,12 +386,10 @@ class PublicWelfarePlacementWorkflow:
         """Publicity's last day on the official calendar; a year it does not know refuses the approval (409)."""
         assert self._version is not None
         days = self._version.placement.publicity_working_days
-        if not workflow.patched(CALENDAR_FROM_DATABASE):
+        answer: WorkingDaysAnswer | None = await count_working_days(approved_on, days, local=False)
+        if answer is None:
             # Before the patch: the installed chinesecalendar package, inside the workflow (replay only).
             return publicity_last_day(approved_on, self._version.placement)
-        answer: WorkingDaysAnswer = await workflow.execute_activity(
-            COUNT_WORKING_DAYS, WorkingDaysQuery(approved_on, days), result_type=WorkingDaysAnswer, **DB_ACTIVITY
-        )
         if answer.estimate:
             # Nothing was written: the task stays open, and once the year is loaded the approval goes through.
             raise ApplicationError(

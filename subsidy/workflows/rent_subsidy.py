@@ -28,7 +28,6 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from subsidy.activities.calendar_names import COUNT_WORKING_DAYS
     from subsidy.activities.names import (
         CHANGE_STATUS,
         ESCALATE_OVERDUE_TASK,
@@ -41,7 +40,8 @@ with workflow.unsafe.imports_passed_through():
     from subsidy.policy.rent import RentFacts, rent_eligibility, rent_schedule
     from subsidy.policy.versions import PolicyVersion, version_from_json
     from subsidy.policy.workdays import CalendarYearUnknown, add_weekdays, add_working_days
-    from subsidy.workflows.calendar_contracts import CALENDAR_FROM_DATABASE, WorkingDaysAnswer, WorkingDaysQuery
+    from subsidy.workflows.calendar_contracts import WorkingDaysAnswer  # here too: the sandbox must know it by name
+    from subsidy.workflows.calendar_steps import count_working_days
     from subsidy.workflows.common import CHINA, check_decision, db_step, end_of_day, require_role
     from subsidy.workflows.contracts import (
         CONFLICT,
@@ -202,12 +202,10 @@ class RentSubsidyWorkflow:
         """The review's due date and whether it is a Monday-to-Friday estimate (past the years the calendar knows)."""
         assert self._version is not None
         working_days = self._version.rent.review_due_working_days
-        if workflow.patched(CALENDAR_FROM_DATABASE):
-            answer: WorkingDaysAnswer = await db_step(
-                COUNT_WORKING_DAYS, WorkingDaysQuery(today, working_days), result_type=WorkingDaysAnswer
-            )
+        answer: WorkingDaysAnswer | None = await count_working_days(today, working_days, local=True)
+        if answer is not None:
             return end_of_day(answer.day), answer.estimate
-        # Before the patch: the installed chinesecalendar package, inside the workflow.
+        # Before the patch: the installed chinesecalendar package, inside the workflow (replay only).
         return end_of_day(due_date(today, working_days)), False
 
     def _review_settled(self) -> bool:
