@@ -135,6 +135,8 @@ class TaskOut(BaseModel):
     claimed_by: str | None
     created_at: datetime
     due_at: datetime | None
+    # Counted Monday to Friday: the days ran past the years the official calendar knew.
+    due_is_estimate: bool = False
     summary: str
 
 
