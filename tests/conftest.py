@@ -24,15 +24,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from subsidy.api.app import create_app
 from subsidy.api.deps import Resources
-from subsidy.db.calendar import seed_calendar
 from subsidy.db.migrate import upgrade
 from subsidy.db.session import create_engine, session_factory
-from subsidy.policy.workdays import china_today
 from subsidy.service.embedded import EmbeddedPostgres, free_port, installed_binary
 from subsidy.service.seed import seed_demo_accounts, seed_policies
 from subsidy.service.settings import Settings
 from subsidy.service.temporal import DATA_CONVERTER, build_worker
-from tests.calendars import load_test_calendar
+from tests.calendars import seed_calendars_for_tests
 
 
 @pytest.fixture(scope="session")
@@ -44,11 +42,7 @@ async def database_url() -> AsyncIterator[str]:
             engine = create_engine(postgres.url, pool_size=2)
             await seed_policies(session_factory(engine))
             await seed_demo_accounts(session_factory(engine))
-            # The packaged years unless SUBSIDY_CALENDAR_PACKAGED=0 (CI runs the suite both ways); then test
-            # calendars for the years around today that the tests count working days in (tests/calendars).
-            await seed_calendar(session_factory(engine), packaged=Settings().calendar_packaged)
-            today = china_today()
-            await load_test_calendar(session_factory(engine), range(today.year - 1, today.year + 2))
+            await seed_calendars_for_tests(session_factory(engine))  # tests/calendars
             await engine.dispose()
             yield postgres.url
         finally:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subsidy.db.calendar import read_calendar, store_year
+from subsidy.db.calendar import read_calendar, seed_calendar, store_year
 from subsidy.db.calendar_models import CalendarYearRow
 from subsidy.policy.calendar_file import (
     TEST_DATA,
@@ -24,7 +24,8 @@ from subsidy.policy.calendar_file import (
     calendar_of,
     parse_year_file,
 )
-from subsidy.policy.workdays import OfficialCalendar
+from subsidy.policy.workdays import OfficialCalendar, china_today
+from subsidy.service.settings import Settings
 
 FOLDER = Path(__file__).parent
 EXAMPLE_2027 = FOLDER.parent.parent / "calendars" / "2027-example.yaml"
@@ -64,6 +65,14 @@ async def load_test_calendar(sessions: async_sessionmaker[AsyncSession], years: 
                 await store_year(session, year_for_tests(year), "tests")
                 loaded.append(year)
     return loaded
+
+
+async def seed_calendars_for_tests(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """A test database's calendar: the packaged years unless SUBSIDY_CALENDAR_PACKAGED=0 (CI runs the suite both
+    ways), then the test calendars of last year, this year and next year where the database does not know them."""
+    await seed_calendar(sessions, packaged=Settings().calendar_packaged)
+    today = china_today()
+    await load_test_calendar(sessions, range(today.year - 1, today.year + 2))
 
 
 async def database_calendar(sessions: async_sessionmaker[AsyncSession]) -> OfficialCalendar:
