@@ -68,8 +68,11 @@ async def submit_application(
     identity: Identity,
     form: BaseModel,
     idempotency_key: str | None,
+    today: date | None = None,
 ) -> tuple[Application, bool]:
-    """Returns the application and whether it was created now (False: the same key was seen before)."""
+    """Returns the application and whether it was created now (False: the same key was seen before).
+
+    `today` is the application day (the settings' clock, `Settings.today()`; default the machine's)."""
     program = PROGRAMS[form.program]  # type: ignore[attr-defined]
     if not identity.has(*program.applicant_roles):
         raise Forbidden(f"{program.code} is applied for by: {', '.join(program.applicant_roles)}")
@@ -90,7 +93,7 @@ async def submit_application(
     person = program.person(form)
     if person is not None:
         person_id, previous_name = await person_row(session, *person)
-    applied_on = china_today()
+    applied_on = today or china_today()
     policy = await policy_in_force(session, applied_on)
     county = program.county(form)
     if program.admit is not None:
@@ -114,7 +117,7 @@ async def submit_application(
     )
     if inserted is None:  # the same key raced in from a parallel request
         await session.rollback()
-        return await submit_application(session, temporal, task_queue, identity, form, idempotency_key)
+        return await submit_application(session, temporal, task_queue, identity, form, idempotency_key, today)
     if idempotency_key is not None:
         await record_body(session, application_id, digest)
     if person is not None and person_id is not None and previous_name is not None:

@@ -20,6 +20,9 @@ class Health(BaseModel):
     status: str
     database: str
     temporal: str
+    # "next_year_unknown" from 1 November while next year's official calendar is not loaded (status stays "ok").
+    calendar: Literal["ok", "next_year_unknown"] = "ok"
+    calendar_warning: str | None = None
 
 
 class Token(BaseModel):
@@ -130,6 +133,8 @@ class TaskOut(BaseModel):
     claimed_by: str | None
     created_at: datetime
     due_at: datetime | None
+    # Counted Monday to Friday: the days ran past the years the official calendar knew.
+    due_is_estimate: bool = False
     summary: str
 
 

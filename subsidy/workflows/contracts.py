@@ -165,6 +165,7 @@ class OpenTaskInput:
     county: str | None
     due_at: datetime | None
     summary: str
+    due_is_estimate: bool = False  # counted Monday to Friday: past the years the official calendar knew
 
 
 @dataclass

@@ -40,6 +40,8 @@ with workflow.unsafe.imports_passed_through():
     from subsidy.policy.rent import RentFacts, rent_eligibility, rent_schedule
     from subsidy.policy.versions import PolicyVersion, version_from_json
     from subsidy.policy.workdays import CalendarYearUnknown, add_weekdays, add_working_days
+    from subsidy.workflows.calendar_contracts import WorkingDaysAnswer  # here too: the sandbox must know it by name
+    from subsidy.workflows.calendar_steps import count_working_days
     from subsidy.workflows.common import CHINA, check_decision, db_step, end_of_day, require_role
     from subsidy.workflows.contracts import (
         CONFLICT,
@@ -162,8 +164,8 @@ class RentSubsidyWorkflow:
         assert self._input is not None and self._version is not None
         while True:
             today = workflow.now().astimezone(CHINA).date()
-            due_at = end_of_day(due_date(today, self._version.rent.review_due_working_days))
-            review = self._task_input(REVIEW_STEP, "county_dpf", self._input.county, due_at)
+            due_at, estimate = await self._review_due(today)
+            review = self._task_input(REVIEW_STEP, "county_dpf", self._input.county, due_at, estimate)
             async with self._lock:
                 if self._stopped is not None:
                     return
@@ -202,10 +204,22 @@ class RentSubsidyWorkflow:
             if not eligible:
                 return
 
+    async def _review_due(self, today: date) -> tuple[datetime, bool]:
+        """The review's due date and whether it is a Monday-to-Friday estimate (past the years the calendar knows)."""
+        assert self._version is not None
+        working_days = self._version.rent.review_due_working_days
+        answer: WorkingDaysAnswer | None = await count_working_days(today, working_days, local=True)
+        if answer is not None:
+            return end_of_day(answer.day), answer.estimate
+        # Before the patch: the installed chinesecalendar package, inside the workflow (replay only).
+        return end_of_day(due_date(today, working_days)), False
+
     def _review_settled(self) -> bool:
         return self._decided is not None or self._stopped is not None
 
-    def _task_input(self, step: str, role: str, county: str | None, due_at: datetime | None) -> OpenTaskInput:
+    def _task_input(
+        self, step: str, role: str, county: str | None, due_at: datetime | None, due_is_estimate: bool = False
+    ) -> OpenTaskInput:
         assert self._input is not None
         facts = self._input.facts
         return OpenTaskInput(
@@ -217,6 +231,7 @@ class RentSubsidyWorkflow:
             role=role,
             county=county,
             due_at=due_at,
+            due_is_estimate=due_is_estimate,
             summary=f"rent {facts.monthly_rent} / month, licence {facts.license_date.isoformat()}, "
             f"lease {facts.lease_start.isoformat()} to {facts.lease_end.isoformat()}",
         )
