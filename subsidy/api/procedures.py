@@ -21,10 +21,12 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from subsidy.activities.audit import append_audit
+from subsidy.api import policy_versions
 from subsidy.api.errors import Conflict, Forbidden, Invalid, ServiceError, Unavailable
 from subsidy.api.programs import PROGRAMS, StartContext
 from subsidy.api.security import Identity
-from subsidy.db.models import Application, Person, PolicyVersionRow
+from subsidy.api.submission_checks import body_digest, person_row, record_body, record_rename, refuse_another_body
+from subsidy.db.models import Application, PolicyVersionRow
 from subsidy.policy.versions import version_by_code, version_to_json
 from subsidy.policy.workdays import CHINA, china_today
 from subsidy.workflows.contracts import (
@@ -48,14 +50,15 @@ def actor_of(identity: Identity) -> Actor:
 
 
 async def policy_in_force(session: AsyncSession, day: date) -> dict[str, Any] | None:
-    row = await session.scalar(
-        select(PolicyVersionRow)
-        .where(PolicyVersionRow.valid_from <= day)
-        .where((PolicyVersionRow.valid_to.is_(None)) | (PolicyVersionRow.valid_to >= day))
-        .order_by(PolicyVersionRow.valid_from.desc())
-        .limit(1)
-    )
-    return dict(row.parameters) if row is not None else None
+    """The approved version whose window holds `day`, as the workflow pins it (subsidy.api.policy_versions)."""
+    row = await policy_versions.version_in_force(session, None, day)
+    return pinned_parameters(row) if row is not None else None
+
+
+def pinned_parameters(row: PolicyVersionRow) -> dict[str, Any]:
+    """The version exactly as approved: every workflow pinned to it gets the same data (a later version's approval
+    closes only the row's `valid_to`, which chooses the version, never what a workflow receives)."""
+    return dict(row.parameters)
 
 
 async def submit_application(
@@ -65,33 +68,32 @@ async def submit_application(
     identity: Identity,
     form: BaseModel,
     idempotency_key: str | None,
+    today: date | None = None,
 ) -> tuple[Application, bool]:
-    """Returns the application and whether it was created now (False: the same key was seen before)."""
+    """Returns the application and whether it was created now (False: the same key was seen before).
+
+    `today` is the application day (the settings' clock, `Settings.today()`; default the machine's)."""
     program = PROGRAMS[form.program]  # type: ignore[attr-defined]
     if not identity.has(*program.applicant_roles):
         raise Forbidden(f"{program.code} is applied for by: {', '.join(program.applicant_roles)}")
+    digest = body_digest(form)
     if idempotency_key is not None:
         existing = await find_submission(session, identity, idempotency_key)
         if existing is not None:
+            await refuse_another_body(session, existing, digest)
             await session.commit()
-            await _start_if_missing(temporal, task_queue, existing)
+            await _start_if_missing(temporal, task_queue, existing, session=session)
             return existing, False
     application_id = (
         uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{identity.username}\x00{idempotency_key}")
         if idempotency_key is not None
         else uuid.uuid4()
     )
-    person_id = None
+    person_id = previous_name = None
     person = program.person(form)
     if person is not None:
-        id_number, name = person
-        person_id = await session.scalar(
-            insert(Person)
-            .values(id=uuid.uuid4(), id_number=id_number, name=name)
-            .on_conflict_do_update(index_elements=[Person.id_number], set_={"id_number": id_number})
-            .returning(Person.id)
-        )
-    applied_on = china_today()
+        person_id, previous_name = await person_row(session, *person)
+    applied_on = today or china_today()
     policy = await policy_in_force(session, applied_on)
     county = program.county(form)
     if program.admit is not None:
@@ -115,7 +117,18 @@ async def submit_application(
     )
     if inserted is None:  # the same key raced in from a parallel request
         await session.rollback()
-        return await submit_application(session, temporal, task_queue, identity, form, idempotency_key)
+        return await submit_application(session, temporal, task_queue, identity, form, idempotency_key, today)
+    if idempotency_key is not None:
+        await record_body(session, application_id, digest)
+    if person is not None and person_id is not None and previous_name is not None:
+        await record_rename(
+            session,
+            actor=identity.username,
+            application_id=application_id,
+            person_id=person_id,
+            previous=previous_name,
+            name=person[1],
+        )
     await append_audit(
         session,
         kind="submitted",
@@ -148,10 +161,13 @@ async def _start_if_missing(
     *,
     applied_on: date | None = None,
     policy: dict[str, Any] | None = None,
+    session: AsyncSession | None = None,
 ) -> None:
     """Start the workflow, or find it already started (a retry after a crash between the row and the start)."""
     try:
-        await start_workflow_of(temporal, task_queue, application, applied_on=applied_on, policy=policy)
+        await start_workflow_of(
+            temporal, task_queue, application, applied_on=applied_on, policy=policy, session=session
+        )
     except RPCError:
         # The row is committed: the worker's starter (subsidy.service.starter) starts it once the engine is back,
         # and the same Idempotency-Key finds it at once.
@@ -171,6 +187,7 @@ async def start_workflow_of(
     *,
     applied_on: date | None = None,
     policy: dict[str, Any] | None = None,
+    session: AsyncSession | None = None,
 ) -> bool:
     """Start the application's workflow unless it has one (running or closed: its id is never reused).
 
@@ -181,7 +198,10 @@ async def start_workflow_of(
     if applied_on is None:
         applied_on = application.submitted_at.astimezone(CHINA).date()
     if policy is None and application.policy_version is not None:
-        policy = version_to_json(version_by_code(application.policy_version))
+        if session is not None and (pinned := await session.get(PolicyVersionRow, application.policy_version)):
+            policy = pinned_parameters(pinned)
+        else:  # no database at hand: the shipped versions
+            policy = version_to_json(version_by_code(application.policy_version))
     context = StartContext(
         application_id=str(application.id),
         submitted_by=application.submitted_by,
@@ -239,7 +259,9 @@ def refusal(error: Exception) -> ServiceError:
         return Forbidden(cause.message)
     if cause.type == INVALID:
         field, _, message = cause.message.partition(": ")
-        return Invalid(field, message) if message and " " not in field else Invalid("", cause.message)
+        # A refusal may carry its reason code as its first detail (verified_above_declared).
+        code = cause.details[0] if cause.details and isinstance(cause.details[0], str) else "value_error"
+        return Invalid(field, message, code) if message and " " not in field else Invalid("", cause.message, code)
     if cause.type == CONFLICT:
         return Conflict(cause.message)
     raise error

@@ -13,6 +13,7 @@ from tests.browser.conftest import assert_accessible, sign_in, sign_out
 async def test_an_admin_creates_an_official_who_must_choose_a_password_and_is_then_disabled(page: Page) -> None:
     username = f"dpf-150207-{uuid.uuid4().hex[:4]}"
     await sign_in(page, "admin-a")
+    await page.get_by_role("link", name="账号管理").click()
     await page.wait_for_url("**/admin/accounts")
     await expect(page.locator("h1")).to_have_text("账号管理")
     await assert_accessible(page)

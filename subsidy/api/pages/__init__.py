@@ -8,7 +8,15 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_csrf_protect import CsrfProtect
 
 from subsidy.api.errors import ServiceError, error_headers
-from subsidy.api.pages import account_pages, applicant_pages, approver_pages, auditor_pages, auth_pages
+from subsidy.api.pages import (
+    account_pages,
+    admin_pages,
+    applicant_pages,
+    approver_pages,
+    auditor_pages,
+    auth_pages,
+    calendar_pages,
+)
 from subsidy.api.pages.web import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -70,7 +78,7 @@ def install_pages(
     app.add_middleware(PageHeaders)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth_pages, applicant_pages, approver_pages, auditor_pages):
+    for module in (auth_pages, applicant_pages, approver_pages, auditor_pages, admin_pages, calendar_pages):
         app.include_router(module.router)
     app.include_router(account_pages.router)
 

@@ -162,7 +162,9 @@ async def decide(request: Request, task_id: str, db: SessionDep, res: ResourcesD
         errors.append(FieldError("reason", _("Reason"), field_error(_, "reason_required"), _("Error:")))
     if errors:
         return await _task_page(request, db, identity, task_id, errors=errors, values=values, status_code=400)
-    verified = {"monthly_rent": monthly_rent} if decision == "approve" else {}
+    # Only the values this step's form asks for (the rent field is shown for the rent review only): a training
+    # approval must not record an empty rent.
+    verified = {"monthly_rent": monthly_rent} if decision == "approve" and "monthly_rent" in form else {}
     try:
         task: Task = await inbox.decide(db, res.temporal, task_id, identity, decision, reason or None, verified)
     except ServiceError as refused:
@@ -171,10 +173,9 @@ async def decide(request: Request, task_id: str, db: SessionDep, res: ResourcesD
         await record_refusal(request, refused.status_code)
         field_errors = []
         if refused.status_code == 422 and "monthly_rent" in str(refused.detail):
+            code = "verified_above_declared" if "verified_above_declared" in str(refused.detail) else "money_format"
             field_errors = [
-                FieldError(
-                    "monthly_rent", _("Verified monthly rent (yuan)"), field_error(_, "money_format"), _("Error:")
-                )
+                FieldError("monthly_rent", _("Verified monthly rent (yuan)"), field_error(_, code), _("Error:"))
             ]
         return await _task_page(
             request,

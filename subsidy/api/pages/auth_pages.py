@@ -40,7 +40,7 @@ def start_page(identity: Identity) -> str:
     if identity.has("applicant"):
         return "/my/applications"
     if identity.has("admin") and not identity.has("auditor"):
-        return "/admin/accounts"
+        return "/admin/calendar"  # the official calendar, which warns from 1 November while next year is unknown
     if identity.has("auditor", "admin"):
         return "/audit"
     return "/"

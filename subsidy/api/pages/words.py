@@ -106,6 +106,10 @@ REASON = {
     "already_has_flexible_employment_insurance": N_(
         "The person already receives the flexible-employment insurance subsidy"
     ),
+    "county_change_not_allowed": N_(
+        "A correction cannot move the application to another county: withdraw it and apply to the County DPF of "
+        "your new household registration"
+    ),
     "publicity_calendar_unknown": N_("The official working-day calendar for the publicity period is not yet known"),
 }
 
@@ -129,6 +133,14 @@ FIELD_ERROR = {
     "date_range": N_("Enter a date between 1990 and 2100"),
     "money_format": N_("Enter an amount in yuan with at most two decimals, for example 1200.00"),
     "money_range": N_("Enter an amount above 0.00"),
+    "verified_above_declared": N_("The verified monthly rent cannot be more than the rent the applicant declared"),
+    "id_region": N_("The first six digits of the ID number are not a region code"),
+    "id_birth_date_future": N_("The date of birth in the ID number is in the future"),
+    "cert_id_region": N_("The first six digits of the certificate number are not a region code"),
+    "cert_id_birth_date_future": N_("The date of birth in the certificate number is in the future"),
+    "date_in_future": N_("This date cannot be in the future"),
+    "name_letters": N_("Enter a name with at least one visible letter"),
+    "age_below_minimum": N_("The business owner must be at least 16 years old on the licence date"),
     "lease_order": N_("The lease must end on or after the day it starts"),
     "phone_format": N_("Enter a phone number of 7 to 20 digits"),
     "bank_account_format": N_("Enter the bank account number: 8 to 30 digits"),

@@ -38,7 +38,7 @@ async def create_application(
     idempotency_key: IdempotencyKey = None,
 ) -> ApplicationOut:
     application, created = await procedures.submit_application(
-        db, res.temporal, res.settings.task_queue, identity, form, idempotency_key
+        db, res.temporal, res.settings.task_queue, identity, form, idempotency_key, res.settings.today()
     )
     if not created:
         response.status_code = 200
@@ -86,7 +86,7 @@ async def post_event(
     application_id: ApplicationIdPath, event: EventIn, identity: CurrentUser, db: SessionDep, res: ResourcesDep
 ) -> ApplicationOut:
     application = await get_visible_application(db, application_id, identity)
-    request = PROGRAMS[application.program].event_input(application, event, procedures.actor_of(identity))
+    request = PROGRAMS[application.program].event(application, event, procedures.actor_of(identity))
     await db.commit()
     await procedures.send_event(res.temporal, application.workflow_id, request)
     await db.refresh(application)
