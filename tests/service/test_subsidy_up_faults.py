@@ -105,7 +105,8 @@ def _approve(service: Running, official: dict[str, str], task_id: str) -> None:
 
 def _healthy(service: Running) -> bool:
     try:
-        return service.client.get("/healthz").json() == {"status": "ok", "database": "ok", "temporal": "ok"}
+        health = service.client.get("/healthz").json()
+        return (health["status"], health["database"], health["temporal"]) == ("ok", "ok", "ok")
     except httpx.TransportError:
         return False
 
@@ -128,8 +129,12 @@ def test_subsidy_up_killed_with_sigkill_mid_submission_starts_again_on_the_same_
     _approve(service, official, _tasks(service, official, paid)[0])
     _wait_for(lambda: _ledger_rows(service, applicant, paid) == 28)
 
+    bodies: dict[str, dict[str, Any]] = {}
+
     def submission(key: str) -> tuple[dict[str, Any], dict[str, str]]:
-        return rent_form(license_date=months_ago(14, days=1)), {**applicant, "Idempotency-Key": key}
+        # A client retries with the same body: the same key with another body is refused.
+        body = bodies.setdefault(key, rent_form(license_date=months_ago(14, days=1)))
+        return body, {**applicant, "Idempotency-Key": key}
 
     # Three submitted, their workflows waiting on the County DPF's review.
     done_keys = [f"crash-{uuid.uuid4()}" for _ in range(3)]
