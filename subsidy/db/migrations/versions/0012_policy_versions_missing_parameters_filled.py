@@ -8,7 +8,8 @@ A version stored before a parameter existed lacks its key; the code reads the de
 missing keys are filled with their defaults (`with_defaults`): keys are only added, a value that is there is never
 changed, so what workflows pinned (their copy is in their histories) and what they read stay the same. Each filled
 row gets an audit record `policy_parameters_filled` (actor "system") naming the version and every path filled with
-its value.
+its value. It reads the defaults of the code it runs with, which never change once released; a database already
+past this revision gets a parameter added later from a new revision that calls `with_defaults` again.
 
 Downgrade leaves the filled keys: the code before this revision reads a filled key exactly as it read the default
 for its absence, and the audit log keeps its records.
