@@ -20,8 +20,9 @@ class Health(BaseModel):
     status: str
     database: str
     temporal: str
-    # "next_year_unknown" from 1 November while next year's official calendar is not loaded (status stays "ok").
-    calendar: Literal["ok", "next_year_unknown"] = "ok"
+    # "next_year_unknown" from 1 November while next year's official calendar is not loaded, "next_year_example" while
+    # it is known only from an example file (status stays "ok").
+    calendar: Literal["ok", "next_year_unknown", "next_year_example"] = "ok"
     calendar_warning: str | None = None
 
 

@@ -131,16 +131,34 @@ class CalendarStatus:
 
     known: list[int]
     next_year_known: bool
-    warning: str | None  # set from 1 November while next year is unknown
+    warning: str | None  # set from 1 November while next year is unknown, or known only from an example
+    state: str = "ok"  # "next_year_unknown" or "next_year_example" while `warning` is set
 
 
 async def calendar_status(session: AsyncSession, today: date) -> CalendarStatus:
-    years = list((await session.scalars(select(CalendarYearRow.year).order_by(CalendarYearRow.year))).all())
-    next_known = today.year + 1 in years
+    rows = (
+        await session.execute(select(CalendarYearRow.year, CalendarYearRow.example).order_by(CalendarYearRow.year))
+    ).all()
+    years = [year for year, _example in rows]
+    examples = {year for year, example in rows if example}
+    next_year = today.year + 1
+    next_known = next_year in years
     warning = None
+    state = "ok"
     if today.month >= WARN_FROM_MONTH and not next_known:
+        state = "next_year_unknown"
         warning = (
-            f"the official calendar of {today.year + 1} is not loaded: from 1 January due dates will be "
+            f"the official calendar of {next_year} is not loaded: from 1 January due dates will be "
             "Monday-to-Friday estimates and publicity periods will be refused; load the State Council's notice"
         )
-    return CalendarStatus(known=years, next_year_known=next_known, warning=warning)
+    elif today.month >= WARN_FROM_MONTH and next_year in examples:
+        state = "next_year_example"
+        # An example file counts days like a notice but is not one: a due date or publicity period counted on it
+        # is not official, so the warning stays until the notice replaces it.
+        warning = (
+            f"the calendar of {next_year} is an example, not the State Council's notice: days counted on it are not "
+            "official; load the notice"
+        )
+    return CalendarStatus(
+        known=years, next_year_known=next_known and next_year not in examples, warning=warning, state=state
+    )

@@ -31,6 +31,14 @@ description: made up for the health check test
 holidays:
   - {{name: 元旦, from: {FAR + 1}-01-01, to: {FAR + 1}-01-01}}
 """
+EXAMPLE_FILE = f"""
+year: {FAR + 2}
+source: example
+example: true
+description: an example year for the health check test, not a notice
+holidays:
+  - {{name: 元旦, from: {FAR + 2}-01-01, to: {FAR + 2}-01-01}}
+"""
 INCONSISTENT = f"""
 year: {FAR + 2}
 source: State Council notice
@@ -142,6 +150,13 @@ async def test_healthz_warns_from_1_november_while_next_year_is_unknown(
     assert loaded[0] == 0, loaded
     assert f"{FAR + 1}: loaded (test data)" in loaded[1]
     assert (await health(f"{FAR}-11-01"))["calendar"] == "ok"
+    # A year known only from an example file counts days, but is not the notice: the warning stays, and says so.
+    example_file = tmp_path / f"{FAR + 2}.yaml"
+    example_file.write_text(EXAMPLE_FILE, encoding="utf-8")
+    assert (await _cli("calendar", "load", str(example_file), database_url=database_url))[0] == 0
+    on_example = await health(f"{FAR + 1}-11-01")
+    assert (on_example["status"], on_example["calendar"]) == ("ok", "next_year_example")
+    assert "example" in str(on_example["calendar_warning"])
 
 
 async def test_the_command_line_refuses_an_inconsistent_file_and_names_its_problems(

@@ -59,6 +59,7 @@ async def _page(
             "years": await known_years(db),
             "next_year": res.settings.today().year + 1,
             "warning": status.warning,
+            "calendar_state": status.state,
             "errors": problems or [],
             "file_error": problems[0] if problems else None,
             "notice": notice,

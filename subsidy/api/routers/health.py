@@ -34,7 +34,7 @@ async def healthz(res: ResourcesDep) -> JSONResponse:
         status="ok" if database == temporal == "ok" else "degraded",
         database=database,
         temporal=temporal,
-        calendar="next_year_unknown" if calendar is not None and calendar.warning else "ok",
+        calendar=calendar.state if calendar is not None else "ok",  # type: ignore[arg-type]
         calendar_warning=calendar.warning if calendar is not None else None,
     )
     return JSONResponse(body.model_dump(), status_code=200 if body.status == "ok" else 503)
