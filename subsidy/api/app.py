@@ -12,7 +12,17 @@ from subsidy.api.errors import install_error_handlers
 from subsidy.api.limits import BodySizeLimit
 from subsidy.api.pages import install_pages
 from subsidy.api.programs import PROGRAMS
-from subsidy.api.routers import applications, audit, health, identity, ledger, policies, public_welfare, tasks
+from subsidy.api.routers import (
+    applications,
+    audit,
+    health,
+    identity,
+    ledger,
+    policies,
+    public_welfare,
+    registrations,
+    tasks,
+)
 from subsidy.db.session import create_engine, session_factory
 from subsidy.service.settings import Settings, get_settings
 from subsidy.service.temporal import connect
@@ -47,7 +57,7 @@ def create_app(resources: Resources | None = None, *, cookie_secure: bool | None
 
     app = FastAPI(title="残疾人就业补贴服务 Subsidy service", version="1", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app, PROGRAMS)
-    for module in (health, identity, applications, tasks, ledger, policies, public_welfare, audit):
+    for module in (health, identity, registrations, applications, tasks, ledger, policies, public_welfare, audit):
         app.include_router(module.router)
     settings = resources.settings if resources is not None else get_settings()
     install_pages(

@@ -11,6 +11,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from subsidy.api.bindings import NOT_VERIFIED_MESSAGE
 from subsidy.api.errors import Forbidden, NotAuthenticated
 from subsidy.api.refusals import set_actor
 from subsidy.api.security import Identity, read_token
@@ -50,13 +51,22 @@ _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 # The dependencies below are `async def` although they do no I/O: FastAPI runs a plain `def` dependency in its
 # thread pool, a thread hop per dependency per request that cost more CPU than the work itself (bench/, README).
-async def current_identity(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Identity:
+async def current_account(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Identity:
+    """The signed-in account, verified or not: only `/me` and the account's registration take this one."""
     if not token:
         raise NotAuthenticated("not logged in")
     identity = read_token(token, resources(request).signing_key)
     if identity is None:
         raise NotAuthenticated("the token is invalid or has expired")
     set_actor(request, identity.username)
+    return identity
+
+
+async def current_identity(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Identity:
+    identity = await current_account(request, token)
+    if not identity.roles:
+        # A registered account gets its role when the County DPF verifies whom it acts for (subsidy/api/bindings.py).
+        raise Forbidden(NOT_VERIFIED_MESSAGE)
     return identity
 
 
@@ -95,4 +105,5 @@ async def _resources(request: Request) -> Resources:
 ResourcesDep = Annotated[Resources, Depends(_resources)]
 SessionDep = Annotated[AsyncSession, Depends(session)]
 CurrentUser = Annotated[Identity, Depends(current_identity)]
+SignedInAccount = Annotated[Identity, Depends(current_account)]
 PageDep = Annotated[Page, Depends(page)]

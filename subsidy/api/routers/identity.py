@@ -7,7 +7,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from subsidy.api.accounts import sign_in
-from subsidy.api.deps import CurrentUser, ResourcesDep
+from subsidy.api.bindings import acts_for_out, binding_of
+from subsidy.api.deps import ResourcesDep, SessionDep, SignedInAccount
 from subsidy.api.errors import NotAuthenticated, TooManyRequests, documented
 from subsidy.api.refusals import set_actor
 from subsidy.api.schemas import Me, Token
@@ -29,5 +30,8 @@ async def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Dep
 
 
 @router.get("/me", response_model=Me, responses=documented(401))
-async def me(identity: CurrentUser) -> Me:
-    return Me(username=identity.username, roles=list(identity.roles), county=identity.county)
+async def me(identity: SignedInAccount, db: SessionDep) -> Me:
+    """Who is signed in, and whom the account acts for (`acts_for`, null for officials; `status` pending until the
+    County DPF verifies it). An account that is not verified can read this and its registration, nothing else."""
+    acts_for = acts_for_out(await binding_of(db, identity.username))
+    return Me(username=identity.username, roles=list(identity.roles), county=identity.county, acts_for=acts_for)  # type: ignore[arg-type]
