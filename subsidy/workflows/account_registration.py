@@ -135,8 +135,6 @@ class AccountRegistrationWorkflow:
         )
         if request.decision == "return":
             raise ApplicationError("a registration is verified or rejected: reject it with a reason", type=INVALID)
-        if request.values:
-            raise ApplicationError("values: a registration's decision carries no values", type=INVALID)
 
     @workflow.query
     def view(self) -> WorkflowView:
