@@ -15,17 +15,10 @@ from subsidy.db.models import Application
 from subsidy.service.seed import DEMO_BINDINGS
 from tests.api.conftest import Login
 from tests.conftest import Acting
-from tests.helpers import months_ago, new_credit_code, new_resident_id, rent_form
+from tests.helpers import months_ago, new_credit_code, new_resident_id, own_rent_form, rent_form
 
 APPLICANT_A = DEMO_BINDINGS["applicant-a"]
 EMPLOYER_A = DEMO_BINDINGS["employer-a"]
-
-
-def own_rent_form(**extra: Any) -> dict[str, Any]:
-    """applicant-a's rent application for its own person."""
-    body = rent_form(id_number=APPLICANT_A.identifier, **extra)
-    body["applicant"].update(name=APPLICANT_A.name, disability_cert_number=APPLICANT_A.disability_cert_number)
-    return body
 
 
 def registration(kind: str = "person", county: str = "150203", **fields: Any) -> dict[str, Any]:
@@ -85,11 +78,19 @@ async def test_applying_for_another_accounts_person_is_403_and_tells_nothing(
     http: httpx.AsyncClient, login: Login
 ) -> None:
     mine = await http.post(
-        "/api/v1/applications", json=own_rent_form(license_date=months_ago(13)), headers=await login("applicant-a")
+        "/api/v1/applications",
+        json=own_rent_form("applicant-a", license_date=months_ago(13)),
+        headers=await login("applicant-a"),
     )
     assert mine.status_code == 201, mine.text
     stranger = await login("applicant-b")
-    refused = await http.post("/api/v1/applications", json=own_rent_form(), headers=stranger)
+    refused = await http.post(
+        "/api/v1/applications",
+        json=own_rent_form(
+            "applicant-a",
+        ),
+        headers=stranger,
+    )
     assert refused.status_code == 403
     detail = refused.json()["detail"]
     assert detail.startswith("not_bound_to_this_person:")
