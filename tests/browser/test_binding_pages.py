@@ -9,7 +9,7 @@ import httpx
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import assert_accessible, sign_in, sign_out
-from tests.browser.test_pages import open_task_of
+from tests.browser.test_pages import open_task_of, rent_answers
 from tests.helpers import new_resident_id
 
 
@@ -73,4 +73,22 @@ async def test_a_registration_waits_is_verified_on_its_task_page_and_then_acts(p
     await sign_in_as_registrant()
     await page.wait_for_url("**/my/applications")
     await expect(page.locator("#acts-for")).to_have_text(f"代表：周七（{id_number[:6]}********{id_number[-4:]}）")
+    await assert_accessible(page)
+
+
+async def test_the_rent_form_refuses_someone_elses_id_number_at_the_field(page: Page) -> None:
+    await sign_in(page, "applicant-b")
+    await page.goto("/apply/rent-subsidy")
+    answers = rent_answers("150203198503121234")  # applicant-a's person
+    answers["#applicant-disability_cert_number"] = "15020319850312123442"
+    for selector, value in answers.items():
+        await page.fill(selector, value)
+    await page.select_option("#applicant-hukou_county", "150203")
+    await page.check("#business-business_type-general")
+    await page.click("form[action='/apply/rent-subsidy'] button.button")
+    summary = page.locator(".error-summary")
+    await expect(summary).to_be_focused()
+    await expect(summary).to_contain_text("本账号只能为其所代表的本人申请")
+    await expect(page.locator("#applicant-id_number")).to_have_attribute("aria-invalid", "true")
+    await expect(page.locator("h1")).not_to_have_text("提交前请核对填写内容")
     await assert_accessible(page)

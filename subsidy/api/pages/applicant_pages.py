@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from subsidy.api import procedures
+from subsidy.api.bindings import binding_of
 from subsidy.api.deps import ResourcesDep, SessionDep
 from subsidy.api.errors import Forbidden, ServiceError, Unavailable
 from subsidy.api.pages.form_support import FieldError, field_errors, flat_values, nested
@@ -196,7 +197,7 @@ async def rent_form(request: Request) -> Response:
 
 
 @router.post("/apply/rent-subsidy", response_class=HTMLResponse)
-async def rent_check(request: Request) -> Response:
+async def rent_check(request: Request, db: SessionDep) -> Response:
     """Check the form; show it again with the problems, or show everything for a last review."""
     identity = _applicant(request)
     form = await checked_form(request)
@@ -211,6 +212,13 @@ async def rent_check(request: Request) -> Response:
     except ValidationError as error:
         errors = field_errors(error, rent_labels(_), RENT_FIELDS, _)
         return _form_page(request, identity, values, errors, status_code=400)
+    bound = await binding_of(db, identity.username)
+    if bound is None or bound.status != "verified" or bound.identifier != checked.applicant.id_number:
+        # The same words whoever the number belongs to: the account applies for its own person only.
+        message = _("This account applies only for the person it acts for: enter your own resident ID number.")
+        labels = rent_labels(_)
+        errors = [FieldError("applicant.id_number", labels["applicant.id_number"], message, _("Error:"))]
+        return _form_page(request, identity, values, errors, status_code=403)
     return render(
         request,
         "rent_confirm.html",
