@@ -23,7 +23,8 @@ from subsidy.policy.identifiers import (
     validate_resident_id,
 )
 
-USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$"
+# Lower case only: "Applicant-A" must not be a second account beside "applicant-a".
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
 Kind = Literal["person", "employer", "provider", "agency"]
@@ -49,7 +50,8 @@ class RegistrationRecord(_Strict):
     def _username(cls, value: str) -> str:
         if not re.fullmatch(USERNAME_PATTERN, value):
             raise PydanticCustomError(
-                "username_format", "3 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+                "username_format",
+                "3 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit",
             )
         return value
 
