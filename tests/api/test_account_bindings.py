@@ -227,6 +227,8 @@ async def test_registration_input_is_checked(http: httpx.AsyncClient) -> None:
     assert (await http.post("/api/v1/registrations", json=bad_id)).status_code == 422
     outside = await http.post("/api/v1/registrations", json=registration(county="110105"))
     assert outside.status_code == 422
+    look_alike = await http.post("/api/v1/registrations", json=registration(username="Applicant-A"))
+    assert look_alike.status_code == 422
 
 
 async def test_county_dpf_files_at_the_window_and_may_not_decide_it(
