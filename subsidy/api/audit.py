@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import EventType
@@ -21,11 +21,11 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 
+from subsidy.api.programs import PROGRAMS
 from subsidy.api.read_model import mask_id_number
 from subsidy.db.models import Application, ArchivedHistory, AuditRecord, Person
 from subsidy.service.temporal import DATA_CONVERTER, WORKFLOWS
 
-TERMINAL = ("rejected", "completed", "terminated", "withdrawn")
 # History events worth a line in a timeline; the rest (tasks, markers) are machinery.
 TIMELINE_EVENTS = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED: "workflow_started",
@@ -117,13 +117,24 @@ async def store(session: AsyncSession, application: Application, runs: list[Run]
         )
 
 
+def ended_applications() -> ColumnElement[bool]:
+    """Applications in a terminal status of their own program (an approved declaration has ended, an approved class
+    plan has not)."""
+    return or_(
+        *(
+            and_(Application.program == program.code, Application.status.in_(program.terminal_statuses))
+            for program in PROGRAMS.values()
+        )
+    )
+
+
 async def archive_closed(sessions: async_sessionmaker[AsyncSession], temporal: Client, limit: int = 200) -> int:
     """Archive the histories of applications that have ended and are not archived yet; returns how many."""
     async with sessions() as session:
         pending = (
             await session.scalars(
                 select(Application)
-                .where(Application.status.in_(TERMINAL))
+                .where(ended_applications())
                 .where(
                     ~select(ArchivedHistory.workflow_id)
                     .where(ArchivedHistory.workflow_id == Application.workflow_id)

@@ -7,7 +7,7 @@ import operator
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, literal_column, select, union_all, update
+from sqlalchemy import Select, func, literal_column, select, text, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
@@ -20,6 +20,7 @@ from subsidy.forms.text import invisible_characters
 from subsidy.workflows.contracts import DecideInput, DecideResult
 
 OPEN_STATUSES = ("open", "claimed")
+BEING_DECIDED = "another decision on this task is being recorded at this moment"
 INVISIBLE_CHARACTERS = "remove control characters and invisible formatting characters"
 
 
@@ -148,12 +149,19 @@ async def decide(
         raise Invalid("reason", INVISIBLE_CHARACTERS)
     if any(invisible_characters(name) or invisible_characters(value) for name, value in values.items()):
         raise Invalid("values", INVISIBLE_CHARACTERS)
+    # One decision at a time reaches a task's workflow: of simultaneous decisions the others are refused here, as
+    # the ordinary 409 they are, instead of racing into the workflow as updates that Temporal then aborts (and logs
+    # as errors). The lock is transaction-scoped and on a key of its own, not the task's row, which the workflow's
+    # own step writes while this request waits for the update; it is held until this request's transaction ends.
+    if not await session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"decide:{task_id}"}
+    ):
+        raise Conflict(BEING_DECIDED)
     task = await get_task(session, task_id, identity)
     if task.status in ("done", "cancelled"):
         raise Conflict(f"the task is already {task.status}")
     if task.status == "claimed" and task.claimed_by != identity.username:
         raise Conflict(f"the task is claimed by {task.claimed_by}")
-    await session.commit()
     result: DecideResult = await procedures.send_decision(
         temporal,
         task.workflow_id,

@@ -21,6 +21,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from subsidy.activities.audit import append_audit
+from subsidy.api import policy_versions
 from subsidy.api.bindings import WINDOW_PROGRAMS, admit_filer
 from subsidy.api.errors import Conflict, Forbidden, Invalid, ServiceError, Unavailable
 from subsidy.api.programs import PROGRAMS, StartContext
@@ -49,14 +50,15 @@ def actor_of(identity: Identity) -> Actor:
 
 
 async def policy_in_force(session: AsyncSession, day: date) -> dict[str, Any] | None:
-    row = await session.scalar(
-        select(PolicyVersionRow)
-        .where(PolicyVersionRow.valid_from <= day)
-        .where((PolicyVersionRow.valid_to.is_(None)) | (PolicyVersionRow.valid_to >= day))
-        .order_by(PolicyVersionRow.valid_from.desc())
-        .limit(1)
-    )
-    return dict(row.parameters) if row is not None else None
+    """The approved version whose window holds `day`, as the workflow pins it (subsidy.api.policy_versions)."""
+    row = await policy_versions.version_in_force(session, None, day)
+    return pinned_parameters(row) if row is not None else None
+
+
+def pinned_parameters(row: PolicyVersionRow) -> dict[str, Any]:
+    """The version exactly as approved: every workflow pinned to it gets the same data (a later version's approval
+    closes only the row's `valid_to`, which chooses the version, never what a workflow receives)."""
+    return dict(row.parameters)
 
 
 async def submit_application(
@@ -78,7 +80,7 @@ async def submit_application(
         existing = await find_submission(session, identity, idempotency_key)
         if existing is not None:
             await session.commit()
-            await _start_if_missing(temporal, task_queue, existing)
+            await _start_if_missing(temporal, task_queue, existing, session=session)
             return existing, False
     application_id = (
         uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{identity.username}\x00{idempotency_key}")
@@ -159,10 +161,13 @@ async def _start_if_missing(
     *,
     applied_on: date | None = None,
     policy: dict[str, Any] | None = None,
+    session: AsyncSession | None = None,
 ) -> None:
     """Start the workflow, or find it already started (a retry after a crash between the row and the start)."""
     try:
-        await start_workflow_of(temporal, task_queue, application, applied_on=applied_on, policy=policy)
+        await start_workflow_of(
+            temporal, task_queue, application, applied_on=applied_on, policy=policy, session=session
+        )
     except RPCError:
         # The row is committed: the worker's starter (subsidy.service.starter) starts it once the engine is back,
         # and the same Idempotency-Key finds it at once.
@@ -187,6 +192,7 @@ async def start_workflow_of(
     *,
     applied_on: date | None = None,
     policy: dict[str, Any] | None = None,
+    session: AsyncSession | None = None,
 ) -> bool:
     """Start the application's workflow unless it has one (running or closed: its id is never reused).
 
@@ -197,7 +203,10 @@ async def start_workflow_of(
     if applied_on is None:
         applied_on = application.submitted_at.astimezone(CHINA).date()
     if policy is None and application.policy_version is not None:
-        policy = version_to_json(version_by_code(application.policy_version))
+        if session is not None and (pinned := await session.get(PolicyVersionRow, application.policy_version)):
+            policy = pinned_parameters(pinned)
+        else:  # no database at hand: the shipped versions
+            policy = version_to_json(version_by_code(application.policy_version))
     context = StartContext(
         application_id=str(application.id),
         submitted_by=application.submitted_by,

@@ -7,8 +7,8 @@ Submission itself (idempotency, the application row, the audit record, starting 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
 
@@ -72,6 +72,19 @@ class Program:
     # so locked): raise a ServiceError to refuse, e.g. 409 for an entitlement that excludes this one. Returns the
     # county when the form alone does not name it (a placement's is its post's), else None.
     admit: Callable[[AsyncSession, Any, uuid.UUID | None, str], Awaitable[str | None]] | None = None
+    # The fields an event of each type may carry besides `type`, `date` and `note` (e.g. a rent correction's
+    # `corrected`); any other field given is refused, naming it, rather than silently dropped.
+    event_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The statuses in which the procedure has ended: nothing more can happen, and its history can be archived.
+    terminal_statuses: tuple[str, ...] = ("rejected", "completed", "terminated", "withdrawn")
+
+    def event(self, application: Application, event: EventIn, actor: Actor) -> Any:
+        """The argument of the workflow's `event` update, after refusing any field this event does not use."""
+        allowed = {"type", "date", "note", *self.event_fields.get(event.type, ())}
+        for name in EventIn.model_fields:
+            if name not in allowed and getattr(event, name) is not None:
+                raise Invalid(name, f"{name} is not a field of a {event.type} event of {self.code}")
+        return self.event_input(application, event, actor)
 
 
 def _rent_input(context: StartContext, form: RentSubsidyForm) -> RentSubsidyInput:
@@ -96,10 +109,20 @@ def _rent_event(application: Application, event: EventIn, actor: Actor) -> Event
         if event.corrected is None:
             raise Invalid("corrected", "the corrected fields are required")
         corrected = corrected_rent_facts(application.form, event.corrected)
+        if application.county and {corrected.applied_to_county, corrected.hukou_county} != {application.county}:
+            # The application's tasks, reviewers and budget belong to the county it was filed in; moving it would
+            # leave the new county unaware and pay from the old one's budget. The person applies there afresh.
+            raise Invalid("corrected.hukou_county", COUNTY_CHANGE_NOT_ALLOWED_MESSAGE)
     elif event.corrected is not None:
         raise Invalid("corrected", f"a {event.type} event carries no corrections")
     return EventInput(type=event.type, actor=actor, date=event.date, corrected=corrected, note=event.note)
 
+
+COUNTY_CHANGE_NOT_ALLOWED = "county_change_not_allowed"
+COUNTY_CHANGE_NOT_ALLOWED_MESSAGE = (
+    f"{COUNTY_CHANGE_NOT_ALLOWED}: a correction cannot move the application to another county; withdraw it and "
+    "apply to the County DPF of the new household registration"
+)
 
 RENT_EVENTS = ("withdrawn", "business_closed", "lease_ended", "corrected")
 
@@ -112,6 +135,7 @@ RENT_SUBSIDY = Program(
     county=lambda form: form.applied_to_county,
     workflow_input=_rent_input,
     event_input=_rent_event,
+    event_fields={"corrected": ("corrected",)},
 )
 
 TRAINING_SUBSIDY = Program(
@@ -123,6 +147,7 @@ TRAINING_SUBSIDY = Program(
     county=lambda form: form.county,
     workflow_input=training_input,
     event_input=training_event,
+    event_fields={"completion_report": ("attendance", "actual_cost")},
 )
 
 PUBLIC_WELFARE_POST = Program(
@@ -134,6 +159,7 @@ PUBLIC_WELFARE_POST = Program(
     county=lambda form: form.county,
     workflow_input=public_welfare.post_input,
     event_input=public_welfare.post_event,
+    terminal_statuses=("approved", "rejected", "withdrawn"),  # an approved declaration's posts live on as places
 )
 
 # The County DPF's yearly collection: a row and a workflow that declarations open; nobody submits it.
@@ -146,6 +172,7 @@ PUBLIC_WELFARE_POST_COLLECTION = Program(
     county=lambda form: form.county,
     workflow_input=public_welfare.collection_input,
     event_input=public_welfare.collection_event,
+    terminal_statuses=("completed",),
 )
 
 PUBLIC_WELFARE_PLACEMENT = Program(
@@ -170,6 +197,7 @@ FLEXIBLE_EMPLOYMENT_INSURANCE_SUBSIDY = Program(
     workflow_input=public_welfare.flexible_input,
     event_input=public_welfare.flexible_event,
     admit=public_welfare.admit_flexible,
+    terminal_statuses=("rejected", "terminated", "withdrawn"),  # the subsidy runs until the employment ends
 )
 
 
@@ -198,6 +226,7 @@ ACCOUNT_REGISTRATION = Program(
     county=lambda form: form.county,
     workflow_input=_registration_input,
     event_input=_registration_event,
+    terminal_statuses=("approved", "rejected"),  # the workflow ends with the County DPF's decision
 )
 
 PROGRAMS: dict[str, Program] = {
@@ -212,6 +241,12 @@ PROGRAMS: dict[str, Program] = {
         ACCOUNT_REGISTRATION,
     )
 }
+
+
+def is_terminal(program: str, status: str) -> bool:
+    found = PROGRAMS.get(program)
+    return found is not None and status in found.terminal_statuses
+
 
 # The body of POST /api/v1/applications: one form per program, told apart by `program`.
 # A program with a single form still goes through the union so that adding one changes only this line.

@@ -197,8 +197,21 @@ class LedgerRow(BaseModel):
 
 
 class PolicyOut(BaseModel):
+    id: str = Field(description="the version's id in /api/v1/policies/{id}: its code")
     code: str
     jurisdiction: str
     valid_from: date
-    valid_to: date | None
-    parameters: dict[str, Any]
+    valid_to: date | None = Field(description="the window in force: a newer version's approval may have closed it")
+    parameters: dict[str, Any] = Field(description="the version exactly as loaded (what a workflow pins)")
+    status: str = Field(description="pending, approved (only these apply) or rejected")
+    loaded_by: str
+    loaded_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    rejected_by: str | None
+    rejected_at: datetime | None
+    rejection_reason: str | None
+    source: str | None = Field(description="the file it was loaded from")
+    difference: list[dict[str, Any]] | None = Field(
+        description="{path, in_force, proposed} against the version in force when it was loaded"
+    )

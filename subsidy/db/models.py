@@ -46,6 +46,7 @@ APPLICATION_STATUSES = (
 TASK_STATUSES = ("open", "claimed", "done", "cancelled")
 SCHEDULE_STATUSES = ("planned", "paid", "cancelled")
 FUNDERS = ("city", "county")
+POLICY_STATUSES = ("pending", "approved", "rejected")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -83,13 +84,34 @@ class SignInFailure(Base):
 class PolicyVersionRow(Base):
     __tablename__ = "policy_versions"
 
-    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
     jurisdiction: Mapped[str] = mapped_column(String(6))
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
     parameters: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # Loaded by an administrator, in force only once a second official approves it (migration 0011).
+    status: Mapped[str] = mapped_column(String(16), server_default="pending")
+    loaded_by: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    source: Mapped[str | None] = mapped_column(Text)
+    difference: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rejected_by: Mapped[str | None] = mapped_column(String(64))
+    rejected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="window_order"),)
+    __table_args__ = (
+        CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="window_order"),
+        CheckConstraint(_in("status", POLICY_STATUSES), name="known_policy_status"),
+        CheckConstraint(
+            "(status = 'approved') = (approved_by IS NOT NULL AND approved_at IS NOT NULL)", name="approval_recorded"
+        ),
+        CheckConstraint(
+            "(status = 'rejected') = (rejected_by IS NOT NULL AND rejected_at IS NOT NULL)", name="rejection_recorded"
+        ),
+        Index("ix_policy_versions_in_force", "jurisdiction", "status", "valid_from"),
+    )
 
 
 class Person(Base):
@@ -110,7 +132,7 @@ class Application(Base):
     program: Mapped[str] = mapped_column(String(48))
     status: Mapped[str] = mapped_column(String(16), default="submitted")
     county: Mapped[str] = mapped_column(String(6))
-    policy_version: Mapped[str | None] = mapped_column(String(32))
+    policy_version: Mapped[str | None] = mapped_column(String(64))
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     submitted_by: Mapped[str] = mapped_column(String(64))
     idempotency_key: Mapped[str | None] = mapped_column(String(128))

@@ -1,8 +1,9 @@
 """Policy versions: every number of the rules, with the window in which it is in force.
 
-A workflow pins the version in force on the application date and keeps it to the end, so a version is
-plain data that travels as JSON (`version_to_json` / `version_from_json`) into workflow histories, the
-database and the audit trail, and comes back identical.
+The dataclasses are the schema of every program's parameters and their defaults; the versions themselves are
+files (subsidy/policy/shipped/*.yaml, and what an administrator loads). A workflow pins the version in force on
+the application date and keeps it to the end, so a version is plain data that travels as JSON (`version_to_json`
+/ `version_from_json`) into workflow histories, the database and the audit trail, and comes back identical.
 """
 
 from __future__ import annotations
@@ -18,13 +19,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from subsidy.policy.counties import BAOTOU_CITY_CODE, BAOTOU_COUNTIES
 from subsidy.policy.money import to_money
 
 __all__ = [
-    "BAOTOU_2023",
-    "BAOTOU_2025",
-    "POLICY_VERSIONS",
     "PlacementParams",
     "PolicyVersion",
     "RentSubsidyParams",
@@ -37,7 +34,6 @@ __all__ = [
 ]
 
 _PLAN = "包府办发〔2023〕43号"
-_SEED_003 = "003_6ec9e7e32de9443d.txt"
 
 
 def _require_fraction(value: Decimal, name: str) -> None:
@@ -209,75 +205,43 @@ class PolicyVersion:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
 
-# DEMO ASSUMPTION: the plan sets no amounts for public-welfare posts (they follow the HR bureaux' rules for
-# hardship posts), so these are demonstration figures that let the seeded service run program P end to end:
-# the post subsidy at Inner Mongolia's monthly minimum wage tiers (1980 in the city districts, 1910 in the banners
-# and the county), the social-insurance subsidy a plausible employer contribution. A deployment loads its own.
-_URBAN = ("150202", "150203", "150204", "150205", "150206", "150207", "150271")
-_DEMO_POST_SUBSIDY = {c: Decimal("1980.00") if c in _URBAN else Decimal("1910.00") for c in BAOTOU_COUNTIES}
-_DEMO_SOCIAL_INSURANCE = {c: Decimal("986.45") if c in _URBAN else Decimal("951.27") for c in BAOTOU_COUNTIES}
-_DEMO_NOTE = " Public-welfare post amounts are DEMO ASSUMPTIONS: the plan gives none."
+# The versions themselves are data: subsidy/policy/shipped/*.yaml, read by subsidy.policy.files (the loader that
+# `subsidy policy load` and the admin page use too) and seeded into the database, where loaded versions join them.
+# BAOTOU_2023, BAOTOU_2025 and POLICY_VERSIONS are those shipped files, read on first use.
+_SHIPPED = {"BAOTOU_2023": "baotou-2023", "BAOTOU_2025": "baotou-2025"}
 
 
-def _demo_placement() -> PlacementParams:
-    return PlacementParams(
-        monthly_post_subsidy_by_county=_DEMO_POST_SUBSIDY,
-        monthly_social_insurance_subsidy_by_county=_DEMO_SOCIAL_INSURANCE,
-    )
+def __getattr__(name: str) -> Any:
+    if name == "POLICY_VERSIONS":
+        return _shipped()
+    if name in _SHIPPED:
+        return version_by_code(_SHIPPED[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-BAOTOU_2023 = PolicyVersion(
-    code="baotou-2023",
-    jurisdiction=BAOTOU_CITY_CODE,
-    title="包头市促进残疾人就业实施方案（包府办发〔2023〕43号）",
-    description=(
-        "Baotou City plan to promote employment of persons with disabilities, published 2023-03-23, "
-        "in force 30 days after publication until 2024-12-31, as the plan itself states." + _DEMO_NOTE
-    ),
-    valid_from=date(2023, 4, 22),
-    valid_to=date(2024, 12, 31),
-    source=_SEED_003,
-    counties=BAOTOU_COUNTIES,
-    rent=RentSubsidyParams(),
-    placement=_demo_placement(),
-    training=TrainingParams(),
-)
+def _shipped() -> tuple[PolicyVersion, ...]:
+    from subsidy.policy.files import shipped_versions
 
-BAOTOU_2025 = PolicyVersion(
-    code="baotou-2025",
-    jurisdiction=BAOTOU_CITY_CODE,
-    title="包头市促进残疾人就业实施方案（包府办发〔2023〕43号，延续适用）",
-    description=(
-        "ASSUMPTION: the 2023 plan expired on 2024-12-31; this version assumes its rules and amounts "
-        "continue unchanged from 2025-01-01 until a new plan replaces them. A deployment should load "
-        "the plan actually in force." + _DEMO_NOTE
-    ),
-    valid_from=date(2025, 1, 1),
-    valid_to=None,
-    source=_SEED_003,
-    counties=BAOTOU_COUNTIES,
-    rent=RentSubsidyParams(),
-    placement=_demo_placement(),
-    training=TrainingParams(),
-)
-
-POLICY_VERSIONS: tuple[PolicyVersion, ...] = (BAOTOU_2023, BAOTOU_2025)
+    return tuple(version for _, version in shipped_versions())
 
 
-def version_in_force(day: date, versions: Sequence[PolicyVersion] = POLICY_VERSIONS) -> PolicyVersion | None:
+def version_in_force(day: date, versions: Sequence[PolicyVersion] | None = None) -> PolicyVersion | None:
     """The version that governs an application made on `day`, or None (refuse with `outside_policy_window`).
+
+    `versions` defaults to the shipped ones; the service itself chooses among the approved versions in its database
+    (`subsidy.api.procedures.policy_in_force`).
 
     Should windows overlap, the version that took effect last wins: a new plan replaces the old one
     from its own start date.
     """
-    in_force = [version for version in versions if version.in_force_on(day)]
+    in_force = [version for version in (_shipped() if versions is None else versions) if version.in_force_on(day)]
     if not in_force:
         return None
     return max(in_force, key=lambda version: version.valid_from)
 
 
-def version_by_code(code: str, versions: Sequence[PolicyVersion] = POLICY_VERSIONS) -> PolicyVersion:
-    for version in versions:
+def version_by_code(code: str, versions: Sequence[PolicyVersion] | None = None) -> PolicyVersion:
+    for version in _shipped() if versions is None else versions:
         if version.code == code:
             return version
     raise KeyError(code)

@@ -18,6 +18,11 @@ from subsidy.service.settings import Settings, get_settings
 
 log = logging.getLogger("subsidy")
 
+# `subsidy up` exits with this code when an embedded part does not start or keeps dying (2: a port in use).
+EXIT_PART_DIED = 3
+# The restarts of a part counted against SUBSIDY_PART_RESTARTS are those of the last 10 minutes.
+PART_RESTART_WINDOW = 600.0
+
 
 class _Server(uvicorn.Server):
     """uvicorn without its own signal handling: `subsidy up` stops the whole tree in its own order."""
@@ -74,8 +79,10 @@ async def up(host: str, port: int, home: Path) -> int:
     from subsidy.api.deps import Resources
     from subsidy.db.session import create_engine, session_factory
     from subsidy.service.archiver import run_archiver, set_retention
-    from subsidy.service.embedded import EmbeddedPostgres, PortInUse, listen_on, require_free_port, start_temporal
+    from subsidy.service.embedded import PortInUse, listen_on, require_free_port
+    from subsidy.service.parts import PostgresPart, TemporalPart
     from subsidy.service.starter import run_starter
+    from subsidy.service.supervisor import AlreadyRunning, PartFailed, Supervisor, hold_lock
     from subsidy.service.temporal import build_worker, connect
 
     os.environ.setdefault("SUBSIDY_HOME", str(home))
@@ -90,8 +97,30 @@ async def up(host: str, port: int, home: Path) -> int:
         ui_origins = [f"http://localhost:{settings.temporal_ui_port}", f"http://127.0.0.1:{settings.temporal_ui_port}"]
         origins = ",".join(dict.fromkeys([*settings.codec_origins(), *ui_origins]))
         settings = Settings(SUBSIDY_HOME=home, SUBSIDY_EMBEDDED=True, SUBSIDY_CODEC_CORS_ORIGINS=origins)  # type: ignore[call-arg]
+    # The embedded parts die with this process, are restarted when they die alone, and stop it when they keep dying.
+    supervisor = Supervisor(restarts=settings.part_restarts, window=PART_RESTART_WINDOW)
+    postgres = PostgresPart(home.resolve() / "postgres")
+    temporal = TemporalPart(
+        home.resolve(),
+        host="127.0.0.1",
+        port=settings.temporal_port,
+        ui_port=settings.temporal_ui_port,
+        namespace=settings.temporal_namespace,
+        codec_endpoint=f"{_base_url(host, port)}/api/v1/audit/codec",
+    )
+    if not external:
+        home.mkdir(parents=True, exist_ok=True)
+        try:
+            home_lock = hold_lock(home / "subsidy-up.lock")  # noqa: F841 - held until this process ends
+        except AlreadyRunning as holder:
+            print(f"subsidy up: another subsidy up (pid {holder}) runs on {home}; stop it first", file=sys.stderr)
+            return 2
+        # Alone on this folder: what a crashed run left of the parts (found by their pid records) is ended now.
+        await supervisor.end_leftover(temporal)
+        await supervisor.end_leftover(postgres)
     try:
-        # Held from now on, so that nothing started meanwhile (Temporal's metrics port is random) can take it.
+        # Held from now on, so that nothing started meanwhile (Temporal's metrics port is random) can take it; the
+        # socket is not inheritable and the parts get no descriptor but their standard ones.
         api_socket = listen_on(host, port, "the API and pages, --port")
         if not external:
             require_free_port("127.0.0.1", settings.temporal_port, "Temporal, SUBSIDY_TEMPORAL_PORT")
@@ -105,9 +134,8 @@ async def up(host: str, port: int, home: Path) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    postgres: EmbeddedPostgres | None = None
-    temporal_env = None
     engine = None
+    exit_code = 0
     try:
         if external:
             assert settings.database_url and settings.temporal_address
@@ -115,17 +143,14 @@ async def up(host: str, port: int, home: Path) -> int:
             client = await connect(settings.temporal_address, settings.temporal_namespace)
             temporal_ui = None
         else:
-            home.mkdir(parents=True, exist_ok=True)
-            postgres = await EmbeddedPostgres.start(home.resolve() / "postgres")
+            try:
+                await supervisor.start(postgres)
+                await supervisor.start(temporal)
+            except PartFailed as error:
+                print(f"subsidy up: {error}", file=sys.stderr)
+                return EXIT_PART_DIED
             database_url = postgres.url
-            temporal_env = await start_temporal(
-                home.resolve(),
-                host="127.0.0.1",
-                port=settings.temporal_port,
-                ui_port=settings.temporal_ui_port,
-                codec_endpoint=f"{_base_url(host, port)}/api/v1/audit/codec",
-            )
-            client = temporal_env.client
+            client = await connect(temporal.address, settings.temporal_namespace)
             temporal_ui = f"http://localhost:{settings.temporal_ui_port}"
             await set_retention(client, settings.temporal_namespace, settings.record_retention_days)
         await _migrate_and_seed(database_url, demo_accounts=not external)
@@ -140,24 +165,26 @@ async def up(host: str, port: int, home: Path) -> int:
             )
             serving = asyncio.create_task(server.serve(sockets=[api_socket]))
             stopping = asyncio.create_task(stop.wait())
+            failing = asyncio.create_task(supervisor.failed.wait())
             await asyncio.sleep(0.5)
             if not serving.done():
                 print(_banner(host, port, temporal_ui, demo=not external), flush=True)
-            await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({serving, stopping, failing}, return_when=asyncio.FIRST_COMPLETED)
+            if supervisor.failure is not None:
+                print(f"subsidy up: {supervisor.failure}", file=sys.stderr, flush=True)
+                exit_code = EXIT_PART_DIED
             server.should_exit = True
             stop.set()
             await serving
             await archiving
             await starting
+            failing.cancel()
         print("subsidy: stopped", flush=True)
-        return 0
+        return exit_code
     finally:
         if engine is not None:
             await engine.dispose()
-        if temporal_env is not None:
-            await temporal_env.shutdown()
-        if postgres is not None:
-            await postgres.stop()
+        await supervisor.stop()
 
 
 async def worker() -> int:
@@ -209,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     run_replay.add_argument("--all", action="store_true", help="replay every application's history and summarise")
     run_audit = commands.add_parser("audit", help="auditors' checks")
     run_audit.add_argument("check", choices=["verify"], help="verify: recompute the audit log's hash chain")
+    from subsidy.service.policy_command import add_policy_parser
+
+    add_policy_parser(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("temporalio").setLevel(logging.WARNING)
@@ -222,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "worker":
         return asyncio.run(worker())
     settings = get_settings()
-    if args.command in ("replay", "audit") and not settings.database_url:
+    if args.command in ("replay", "audit", "policy") and not settings.database_url:
         # Against a running `subsidy up`: its keys and folders are those of the embedded home.
         os.environ["SUBSIDY_EMBEDDED"] = "1"
         get_settings.cache_clear()
@@ -237,6 +267,10 @@ def main(argv: list[str] | None = None) -> int:
         from subsidy.service.auditing import verify_command
 
         return asyncio.run(verify_command(settings))
+    if args.command == "policy":
+        from subsidy.service.policy_command import policy_command
+
+        return asyncio.run(policy_command(settings, args))
     if args.command == "api":
         uvicorn.run("subsidy.api.app:create_app", factory=True, host=args.host, port=args.port)
         return 0

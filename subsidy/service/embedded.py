@@ -54,7 +54,8 @@ def listen_on(host: str, port: int, what: str) -> socket.socket:
             raise PortInUse(host, port, what) from None
         raise
     server.listen(2048)
-    server.set_inheritable(True)
+    # Never inherited: a child that kept it (Temporal did) would hold the port after `subsidy up` died.
+    server.set_inheritable(False)
     return server
 
 

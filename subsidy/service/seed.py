@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy.dialects.postgresql import insert
@@ -10,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from subsidy.activities.registration import create_bound_account
 from subsidy.api.security import hash_password
 from subsidy.db.models import PolicyVersionRow, User
-from subsidy.policy.versions import POLICY_VERSIONS, version_to_json
+from subsidy.policy.files import shipped_versions
+
+log = logging.getLogger("subsidy.seed")
 
 DEMO_PASSWORD = "demo"
 
@@ -62,20 +65,20 @@ DEMO_BINDINGS = {
 
 
 async def seed_policies(sessions: async_sessionmaker[AsyncSession]) -> None:
-    """Insert the shipped versions; a version already in the database is left as it is (it may be pinned)."""
-    async with sessions.begin() as session:
-        for version in POLICY_VERSIONS:
-            await session.execute(
-                insert(PolicyVersionRow)
-                .values(
-                    code=version.code,
-                    jurisdiction=version.jurisdiction,
-                    valid_from=version.valid_from,
-                    valid_to=version.valid_to,
-                    parameters=version_to_json(version),
-                )
-                .on_conflict_do_nothing()
-            )
+    """Load the shipped version files (subsidy/policy/shipped) through the administrator's loader, approved by
+    "system": they are the baseline. A version already in the database is left as it is (it may be pinned)."""
+    from subsidy.api.errors import ServiceError
+    from subsidy.api.policy_versions import SYSTEM, load_version
+
+    for name, version in shipped_versions():
+        async with sessions.begin() as session:
+            if await session.get(PolicyVersionRow, version.code) is not None:
+                continue
+            try:
+                await load_version(session, version, loaded_by=SYSTEM, roles=(), source=name, approved_by_system=True)
+            except ServiceError as refused:  # a deployment's own approved version covers that window already
+                log.warning("shipped policy version %s not seeded: %s", version.code, refused.detail)
+                await session.rollback()
 
 
 async def seed_demo_accounts(sessions: async_sessionmaker[AsyncSession]) -> None:

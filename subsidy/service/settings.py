@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # codec endpoint cross-origin, with the auditor's cookies. Only that endpoint, only these origins; none by
     # default. `subsidy up` adds its own Temporal UI.
     codec_cors_origins: str = Field(default="", alias="SUBSIDY_CODEC_CORS_ORIGINS")
+    # `subsidy up` restarts an embedded part (PostgreSQL, Temporal) that dies, at most this often within 10 minutes;
+    # one more death and it stops, exiting non-zero with the part's name.
+    part_restarts: int = Field(default=5, ge=0, alias="SUBSIDY_PART_RESTARTS")
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:

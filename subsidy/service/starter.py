@@ -40,12 +40,13 @@ async def start_stranded(
                 .limit(BATCH)
             )
         ).all()
-    started = 0
-    for application in waiting:
-        # (A corrected application is `submitted` again while its running workflow checks it: found, left alone.)
-        if await start_workflow_of(client, task_queue, application):
-            log.info("started the workflow of application %s, submitted with no workflow", application.id)
-            started += 1
+        started = 0
+        for application in waiting:
+            # (A corrected application is `submitted` again while its running workflow checks it: found, left alone.)
+            # The session reads the version the application pinned (loaded versions are in the database only).
+            if await start_workflow_of(client, task_queue, application, session=session):
+                log.info("started the workflow of application %s, submitted with no workflow", application.id)
+                started += 1
     return started
 
 

@@ -232,3 +232,73 @@ async def test_applicants_see_only_their_own_applications(
         headers=applicant,
     )
     assert again.status_code == 409
+
+
+async def test_a_correction_cannot_move_the_application_to_another_county(
+    http: httpx.AsyncClient, login: Login
+) -> None:
+    """Issue 11 (3): a returned application corrected to hukou 150204 was paid from 150203's budget and 150204 never
+    saw it. A correction that changes the county is refused; the application stays whole in its county and is paid
+    from that county's budget."""
+    applicant, first, second = await login("applicant-a"), await login("dpf-150203-a"), await login("dpf-150203-b")
+    created = await submit(http, applicant, license_date=months_ago(13))
+    application_id = created.json()["id"]
+    task = await open_task(http, first, application_id)
+    returned = await http.post(
+        f"/api/v1/tasks/{task['id']}/decision", json={"decision": "return", "reason": "请核对户籍"}, headers=first
+    )
+    assert returned.status_code == 200, returned.text
+
+    events = f"/api/v1/applications/{application_id}/events"
+    moved = await http.post(
+        events, json={"type": "corrected", "corrected": {"hukou_county": "150204"}}, headers=applicant
+    )
+    assert moved.status_code == 422, moved.text
+    assert moved.json()["detail"][0]["loc"] == ["body", "corrected", "hukou_county"]
+    assert moved.json()["detail"][0]["msg"].startswith("county_change_not_allowed")
+    still = (await http.get(f"/api/v1/applications/{application_id}", headers=applicant)).json()
+    assert still["status"] == "returned" and still["county"] == "150203"
+    assert (
+        await http.get("/api/v1/tasks", params={"application_id": application_id}, headers=await login("dpf-150204-a"))
+    ).json() == []
+
+    same = await http.post(
+        events, json={"type": "corrected", "corrected": {"hukou_county": "150203"}}, headers=applicant
+    )
+    assert same.status_code == 200, same.text
+    review = await open_task(http, second, application_id)
+    approved = await http.post(
+        f"/api/v1/tasks/{review['id']}/decision",
+        json={"decision": "approve", "values": {"monthly_rent": "1200.00"}},
+        headers=second,
+    )
+    assert approved.status_code == 200, approved.text
+    for _ in range(100):
+        ledger = await http.get("/api/v1/ledger", params={"application_id": application_id}, headers=applicant)
+        if int(ledger.headers["X-Total-Count"]) >= 26:
+            break
+        await asyncio.sleep(0.1)
+    rows = ledger.json()
+    assert len(rows) == 26  # 13 months over, city and county shares
+    assert {row["county"] for row in rows} == {"150203"}
+
+
+async def test_twenty_simultaneous_decisions_on_one_task_give_one_decision_and_nineteen_ordinary_409s(
+    http: httpx.AsyncClient, login: Login
+) -> None:
+    """Issue 11 (8): the losers of a race are refused by the API, as the ordinary 409 they are, before they reach the
+    workflow (where Temporal aborted them as updates and logged each as an error)."""
+    applicant = await login("applicant-a")
+    officials = [await login("dpf-150203-a"), await login("dpf-150203-b")]
+    created = await submit(http, applicant)
+    task = await open_task(http, officials[0], created.json()["id"])
+    approve = {"decision": "approve", "values": {"monthly_rent": "1200.00"}}
+    outcomes = await asyncio.gather(
+        *(http.post(f"/api/v1/tasks/{task['id']}/decision", json=approve, headers=officials[n % 2]) for n in range(20))
+    )
+    codes = sorted(o.status_code for o in outcomes)
+    assert codes == [200] + [409] * 19, [o.text for o in outcomes]
+    refusals = {o.json()["detail"] for o in outcomes if o.status_code == 409}
+    assert refusals <= {"another decision on this task is being recorded at this moment", "the task is already done"}
+    final = (await http.get(f"/api/v1/applications/{created.json()['id']}", headers=applicant)).json()
+    assert final["status"] == "active" and len(final["decisions"]) == 1

@@ -57,7 +57,7 @@ class RentHarness:
         return add_months(await self.today(), -months) - timedelta(days=days)
 
     async def submit(
-        self, *, applied_on: date | None = None, **form_fields: Any
+        self, *, applied_on: date | None = None, policy: dict[str, Any] | None = None, **form_fields: Any
     ) -> tuple[str, WorkflowHandle[Any, str]]:
         form_fields.setdefault("license_date", await self.months_ago(13))
         form = RentSubsidyForm.model_validate(rent_form(**form_fields))
@@ -93,7 +93,7 @@ class RentHarness:
                 county=form.applied_to_county,
                 person_id=str(person_id),
                 facts=form.facts(),
-                policy=version_to_json(version) if version else None,
+                policy=policy if policy is not None else version_to_json(version) if version else None,
             ),
             id=workflow_id_for(str(application_id)),
             task_queue=self.task_queue,

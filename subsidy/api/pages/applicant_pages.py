@@ -14,11 +14,11 @@ from sqlalchemy import select
 from subsidy.api import procedures
 from subsidy.api.bindings import binding_of
 from subsidy.api.deps import ResourcesDep, SessionDep
-from subsidy.api.errors import Forbidden, ServiceError, Unavailable
+from subsidy.api.errors import Forbidden, Invalid, ServiceError, Unavailable
 from subsidy.api.pages.form_support import FieldError, field_errors, flat_values, nested
 from subsidy.api.pages.web import checked_form, gettext_for, render, require_user
 from subsidy.api.pages.words import NEXT_STEP, PROGRAM, REASON, SCHEDULE_STATUS, STATUS
-from subsidy.api.programs import PROGRAMS
+from subsidy.api.programs import COUNTY_CHANGE_NOT_ALLOWED, PROGRAMS, is_terminal
 from subsidy.api.read_model import application_out, application_scope, get_visible_application
 from subsidy.api.refusals import record_refusal
 from subsidy.api.schemas import EventIn
@@ -27,7 +27,7 @@ from subsidy.db.models import Application
 from subsidy.forms.rent_subsidy import RentCorrection, RentSubsidyForm
 from subsidy.policy.counties import BAOTOU_COUNTIES, BAOTOU_COUNTIES_EN
 from subsidy.policy.rent import monthly_subsidy
-from subsidy.policy.versions import version_in_force
+from subsidy.policy.versions import version_from_json
 from subsidy.policy.workdays import china_today
 
 router = APIRouter(include_in_schema=False)
@@ -51,7 +51,6 @@ RENT_FIELDS = [
 CORRECTION_FIELDS = [
     name for name in RENT_FIELDS if name.startswith(("business.", "lease.")) or name.endswith("county")
 ]
-TERMINAL = ("rejected", "completed", "terminated", "withdrawn")
 
 
 def rent_labels(_: Any) -> dict[str, str]:
@@ -171,7 +170,7 @@ async def _application_page(
             "NEXT_STEP": NEXT_STEP,
             "REASON": REASON,
             "SCHEDULE_STATUS": SCHEDULE_STATUS,
-            "can_withdraw": view.status not in TERMINAL and view.submitted_by == identity.username,
+            "can_withdraw": not is_terminal(view.program, view.status) and view.submitted_by == identity.username,
             "can_correct": view.status == "returned" and view.submitted_by == identity.username,
             "notice": notice
             or (_("Your application has been submitted.") if submitted else None)
@@ -229,7 +228,7 @@ async def rent_check(request: Request, db: SessionDep) -> Response:
             "labels": rent_labels(_),
             "fields": RENT_FIELDS,
             "county_name": dict(counties(request.cookies.get("lang") or "zh-CN")),
-            "monthly_subsidy": _monthly_subsidy(checked),
+            "monthly_subsidy": _monthly_subsidy(checked, await procedures.policy_in_force(db, china_today())),
         },
         identity=identity,
     )
@@ -281,7 +280,7 @@ async def withdraw(request: Request, application_id: str, db: SessionDep, res: R
     await checked_form(request)
     _ = gettext_for(request)
     application = await get_visible_application(db, application_id, identity)
-    request_in = PROGRAMS[application.program].event_input(
+    request_in = PROGRAMS[application.program].event(
         application, EventIn(type="withdrawn"), procedures.actor_of(identity)
     )
     await db.commit()
@@ -326,9 +325,17 @@ async def correct(request: Request, application_id: str, db: SessionDep, res: Re
         aliases = {"hukou_county": "applicant.hukou_county"}
         errors = field_errors(error, rent_labels(_), CORRECTION_FIELDS, _, aliases)
         return _form_page(request, identity, values, errors, correcting=application, status_code=400)
-    event = PROGRAMS[application.program].event_input(
-        application, EventIn(type="corrected", corrected=correction), procedures.actor_of(identity)
-    )
+    try:
+        event = PROGRAMS[application.program].event(
+            application, EventIn(type="corrected", corrected=correction), procedures.actor_of(identity)
+        )
+    except Invalid as refused:
+        if COUNTY_CHANGE_NOT_ALLOWED not in str(refused.detail):
+            raise
+        await record_refusal(request, refused.status_code)
+        name = "applicant.hukou_county"
+        errors = [FieldError(name, rent_labels(_)[name], _(REASON[COUNTY_CHANGE_NOT_ALLOWED]), _("Error:"))]
+        return _form_page(request, identity, values, errors, correcting=application, status_code=422)
     await db.commit()
     try:
         await procedures.send_event(res.temporal, application.workflow_id, event)
@@ -340,8 +347,9 @@ async def correct(request: Request, application_id: str, db: SessionDep, res: Re
     return RedirectResponse(f"/my/applications/{application_id}?submitted=1", status_code=303)
 
 
-def _monthly_subsidy(form: RentSubsidyForm) -> Decimal | None:
-    version = version_in_force(china_today())
+def _monthly_subsidy(form: RentSubsidyForm, policy: dict[str, Any] | None) -> Decimal | None:
+    """The estimate under the approved version in force today, the one the submission will pin."""
+    version = version_from_json(policy) if policy is not None else None
     return monthly_subsidy(form.facts().monthly_rent, version.rent) if version else None
 
 

@@ -173,7 +173,9 @@ async def decide(request: Request, task_id: str, db: SessionDep, res: ResourcesD
         errors.append(FieldError("reason", _("Reason"), field_error(_, "reason_required"), _("Error:")))
     if errors:
         return await _task_page(request, db, identity, task_id, errors=errors, values=values, status_code=400)
-    verified = {"monthly_rent": monthly_rent} if decision == "approve" else {}
+    # Only the values this step's form asks for (the rent field is shown for the rent review only): a training
+    # approval must not record an empty rent.
+    verified = {"monthly_rent": monthly_rent} if decision == "approve" and "monthly_rent" in form else {}
     try:
         task: Task = await inbox.decide(db, res.temporal, task_id, identity, decision, reason or None, verified)
     except ServiceError as refused:

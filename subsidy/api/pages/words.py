@@ -108,6 +108,10 @@ REASON = {
     "already_has_flexible_employment_insurance": N_(
         "The person already receives the flexible-employment insurance subsidy"
     ),
+    "county_change_not_allowed": N_(
+        "A correction cannot move the application to another county: withdraw it and apply to the County DPF of "
+        "your new household registration"
+    ),
     "publicity_calendar_unknown": N_("The official working-day calendar for the publicity period is not yet known"),
 }
 

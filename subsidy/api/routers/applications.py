@@ -86,7 +86,7 @@ async def post_event(
     application_id: ApplicationIdPath, event: EventIn, identity: CurrentUser, db: SessionDep, res: ResourcesDep
 ) -> ApplicationOut:
     application = await get_visible_application(db, application_id, identity)
-    request = PROGRAMS[application.program].event_input(application, event, procedures.actor_of(identity))
+    request = PROGRAMS[application.program].event(application, event, procedures.actor_of(identity))
     await db.commit()
     await procedures.send_event(res.temporal, application.workflow_id, request)
     await db.refresh(application)
