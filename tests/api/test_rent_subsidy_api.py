@@ -235,13 +235,14 @@ async def test_applicants_see_only_their_own_applications(
 
 
 async def test_a_correction_cannot_move_the_application_to_another_county(
-    http: httpx.AsyncClient, login: Login
+    http: httpx.AsyncClient, login: Login, acting: Acting
 ) -> None:
     """Issue 11 (3): a returned application corrected to hukou 150204 was paid from 150203's budget and 150204 never
     saw it. A correction that changes the county is refused; the application stays whole in its county and is paid
     from that county's budget."""
-    applicant, first, second = await login("applicant-a"), await login("dpf-150203-a"), await login("dpf-150203-b")
-    created = await submit(http, applicant, license_date=months_ago(13))
+    body = rent_form(license_date=months_ago(13))
+    applicant, first, second = await acting(body), await login("dpf-150203-a"), await login("dpf-150203-b")
+    created = await submit(http, applicant, body=body)
     application_id = created.json()["id"]
     task = await open_task(http, first, application_id)
     returned = await http.post(
@@ -284,13 +285,14 @@ async def test_a_correction_cannot_move_the_application_to_another_county(
 
 
 async def test_twenty_simultaneous_decisions_on_one_task_give_one_decision_and_nineteen_ordinary_409s(
-    http: httpx.AsyncClient, login: Login
+    http: httpx.AsyncClient, login: Login, acting: Acting
 ) -> None:
     """Issue 11 (8): the losers of a race are refused by the API, as the ordinary 409 they are, before they reach the
     workflow (where Temporal aborted them as updates and logged each as an error)."""
-    applicant = await login("applicant-a")
+    body = rent_form()
+    applicant = await acting(body)
     officials = [await login("dpf-150203-a"), await login("dpf-150203-b")]
-    created = await submit(http, applicant)
+    created = await submit(http, applicant, body=body)
     task = await open_task(http, officials[0], created.json()["id"])
     approve = {"decision": "approve", "values": {"monthly_rent": "1200.00"}}
     outcomes = await asyncio.gather(
