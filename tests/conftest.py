@@ -33,6 +33,7 @@ from subsidy.service.embedded import EmbeddedPostgres, free_port, installed_bina
 from subsidy.service.seed import seed_demo_accounts, seed_policies
 from subsidy.service.settings import Settings
 from subsidy.service.temporal import DATA_CONVERTER, build_worker
+from tests.calendars import seed_calendars_for_tests
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +45,7 @@ async def database_url() -> AsyncIterator[str]:
             engine = create_engine(postgres.url, pool_size=2)
             await seed_policies(session_factory(engine))
             await seed_demo_accounts(session_factory(engine))
+            await seed_calendars_for_tests(session_factory(engine))  # tests/calendars
             await engine.dispose()
             yield postgres.url
         finally:

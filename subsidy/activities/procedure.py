@@ -297,6 +297,7 @@ async def _open_task(session: AsyncSession, task: OpenTaskInput) -> uuid.UUID:
             county=task.county,
             status="open",
             due_at=task.due_at,
+            due_is_estimate=task.due_is_estimate,
             summary=task.summary,
         )
         .on_conflict_do_nothing(constraint="one_task_per_step_round")
@@ -323,6 +324,7 @@ async def _open_task(session: AsyncSession, task: OpenTaskInput) -> uuid.UUID:
             "role": task.role,
             "county": task.county,
             "due_at": task.due_at.isoformat() if task.due_at else None,
+            **({"due_is_estimate": True} if task.due_is_estimate else {}),
         },
     )
     return new_id

@@ -15,6 +15,7 @@ from subsidy.api.programs import PROGRAMS
 from subsidy.api.routers import (
     applications,
     audit,
+    calendar,
     health,
     identity,
     ledger,
@@ -57,7 +58,18 @@ def create_app(resources: Resources | None = None, *, cookie_secure: bool | None
 
     app = FastAPI(title="残疾人就业补贴服务 Subsidy service", version="1", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app, PROGRAMS)
-    for module in (health, identity, registrations, applications, tasks, ledger, policies, public_welfare, audit):
+    for module in (
+        health,
+        identity,
+        registrations,
+        applications,
+        tasks,
+        ledger,
+        policies,
+        public_welfare,
+        audit,
+        calendar,
+    ):
         app.include_router(module.router)
     settings = resources.settings if resources is not None else get_settings()
     install_pages(

@@ -6,9 +6,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from subsidy.api.refusals import record_refusal
 
@@ -40,9 +43,10 @@ class Conflict(ServiceError):
 class Invalid(ServiceError):
     status_code = 422
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, code: str = "value_error") -> None:
+        """`field` is a dotted path in the body ("values.monthly_rent"); `code` the machine-readable reason."""
         loc = ["body", *field.split(".")] if field else ["body"]
-        super().__init__([{"loc": loc, "msg": message, "type": "value_error"}])
+        super().__init__([{"loc": loc, "msg": message, "type": code}])
 
 
 class Unavailable(ServiceError):
@@ -135,3 +139,31 @@ def install_error_handlers(app: FastAPI, program_codes: Iterable[str] = ()) -> N
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=error_headers(exc))
 
     app.add_exception_handler(ServiceError, handle)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 405:
+            # Starlette answers with the methods of the first route whose path matched; a path served by several
+            # routes (GET and POST /api/v1/applications are two) allows all of theirs.
+            exc = StarletteHTTPException(405, exc.detail, headers={**(exc.headers or {}), "Allow": allowed(request)})
+        return await http_exception_handler(request, exc)
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed(request: Request) -> str:
+    """Every method that some route of the request's path answers (HEAD with GET, as Starlette adds it).
+
+    Asked of each route through `matches`, the routing's public interface, with each method in turn: FastAPI's
+    included routers nest their routes, so the app's own list does not show them.
+    """
+    routes = [route for route in request.app.router.routes if not isinstance(route, Mount)]
+    found = [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+    ]
+    return ", ".join(found)

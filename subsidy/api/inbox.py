@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from subsidy.api import procedures
+from subsidy.api.decision_values import checked_values
 from subsidy.api.errors import Conflict, Forbidden, Invalid, NotFound
 from subsidy.api.read_model import task_scope, task_scope_parts
 from subsidy.api.security import Identity
-from subsidy.db.models import Task
+from subsidy.db.models import Application, Task
 from subsidy.forms.text import invisible_characters
 from subsidy.workflows.contracts import DecideInput, DecideResult
 
@@ -162,6 +163,9 @@ async def decide(
         raise Conflict(f"the task is already {task.status}")
     if task.status == "claimed" and task.claimed_by != identity.username:
         raise Conflict(f"the task is claimed by {task.claimed_by}")
+    application = await session.get(Application, task.application_id)
+    assert application is not None
+    values = checked_values(application, task, decision, values)
     result: DecideResult = await procedures.send_decision(
         temporal,
         task.workflow_id,

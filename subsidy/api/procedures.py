@@ -26,7 +26,8 @@ from subsidy.api.bindings import WINDOW_PROGRAMS, admit_filer
 from subsidy.api.errors import Conflict, Forbidden, Invalid, ServiceError, Unavailable
 from subsidy.api.programs import PROGRAMS, StartContext
 from subsidy.api.security import Identity
-from subsidy.db.models import Application, Person, PolicyVersionRow
+from subsidy.api.submission_checks import body_digest, person_row, record_body, record_rename, refuse_another_body
+from subsidy.db.models import Application, PolicyVersionRow
 from subsidy.policy.versions import version_by_code, version_to_json
 from subsidy.policy.workdays import CHINA, china_today
 from subsidy.workflows.contracts import (
@@ -68,17 +69,22 @@ async def submit_application(
     identity: Identity,
     form: BaseModel,
     idempotency_key: str | None,
+    today: date | None = None,
 ) -> tuple[Application, bool]:
-    """Returns the application and whether it was created now (False: the same key was seen before)."""
+    """Returns the application and whether it was created now (False: the same key was seen before).
+
+    `today` is the application day (the settings' clock, `Settings.today()`; default the machine's)."""
     program = PROGRAMS[form.program]  # type: ignore[attr-defined]
     window = program.code in WINDOW_PROGRAMS and identity.has("county_dpf")
     if not identity.has(*program.applicant_roles) and not window:
         raise Forbidden(f"{program.code} is applied for by: {', '.join(program.applicant_roles)}")
     # Whom the account acts for, before anything is read about the person or organisation the form names.
     window = await admit_filer(session, identity, program.code, form)
+    digest = body_digest(form)
     if idempotency_key is not None:
         existing = await find_submission(session, identity, idempotency_key)
         if existing is not None:
+            await refuse_another_body(session, existing, digest)
             await session.commit()
             await _start_if_missing(temporal, task_queue, existing, session=session)
             return existing, False
@@ -87,17 +93,11 @@ async def submit_application(
         if idempotency_key is not None
         else uuid.uuid4()
     )
-    person_id = None
+    person_id = previous_name = None
     person = program.person(form)
     if person is not None:
-        id_number, name = person
-        person_id = await session.scalar(
-            insert(Person)
-            .values(id=uuid.uuid4(), id_number=id_number, name=name)
-            .on_conflict_do_update(index_elements=[Person.id_number], set_={"id_number": id_number})
-            .returning(Person.id)
-        )
-    applied_on = china_today()
+        person_id, previous_name = await person_row(session, *person)
+    applied_on = today or china_today()
     policy = await policy_in_force(session, applied_on)
     county = program.county(form)
     if program.admit is not None:
@@ -123,7 +123,18 @@ async def submit_application(
     )
     if inserted is None:  # the same key raced in from a parallel request
         await session.rollback()
-        return await submit_application(session, temporal, task_queue, identity, form, idempotency_key)
+        return await submit_application(session, temporal, task_queue, identity, form, idempotency_key, today)
+    if idempotency_key is not None:
+        await record_body(session, application_id, digest)
+    if person is not None and person_id is not None and previous_name is not None:
+        await record_rename(
+            session,
+            actor=identity.username,
+            application_id=application_id,
+            person_id=person_id,
+            previous=previous_name,
+            name=person[1],
+        )
     await append_audit(
         session,
         kind="submitted",
@@ -264,7 +275,9 @@ def refusal(error: Exception) -> ServiceError:
         return Forbidden(cause.message)
     if cause.type == INVALID:
         field, _, message = cause.message.partition(": ")
-        return Invalid(field, message) if message and " " not in field else Invalid("", cause.message)
+        # A refusal may carry its reason code as its first detail (verified_above_declared).
+        code = cause.details[0] if cause.details and isinstance(cause.details[0], str) else "value_error"
+        return Invalid(field, message, code) if message and " " not in field else Invalid("", cause.message, code)
     if cause.type == CONFLICT:
         return Conflict(cause.message)
     raise error

@@ -76,6 +76,7 @@ def task_out(task: Task) -> TaskOut:
         claimed_by=task.claimed_by,
         created_at=task.created_at,
         due_at=task.due_at,
+        due_is_estimate=task.due_is_estimate,
         summary=task.summary,
     )
 

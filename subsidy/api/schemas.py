@@ -9,11 +9,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from subsidy.api.decision_values import APPROVED_ON_PATTERN, REJECTED_POSTS_PATTERN
 from subsidy.forms.rent_subsidy import MoneyText, RentCorrection, ResidentIdText
-from subsidy.forms.text import PlainLine, PlainText
-
-# The names of a decision's verified values, as the workflows read them (monthly_rent, rejected_posts, approved_on).
-ValueName = Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")]
+from subsidy.forms.text import PlainText
 
 MoneyOut = Annotated[Decimal, PlainSerializer(lambda v: f"{v:.2f}", return_type=str, when_used="always")]
 
@@ -22,6 +20,9 @@ class Health(BaseModel):
     status: str
     database: str
     temporal: str
+    # "next_year_unknown" from 1 November while next year's official calendar is not loaded (status stays "ok").
+    calendar: Literal["ok", "next_year_unknown"] = "ok"
+    calendar_warning: str | None = None
 
 
 class Token(BaseModel):
@@ -165,7 +166,31 @@ class TaskOut(BaseModel):
     claimed_by: str | None
     created_at: datetime
     due_at: datetime | None
+    # Counted Monday to Friday: the days ran past the years the official calendar knew.
+    due_is_estimate: bool = False
     summary: str
+
+
+class DecisionValues(BaseModel):
+    """What the official verified. Each step takes only its own values (others: 422 `unknown_value`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    monthly_rent: MoneyText | None = Field(
+        default=None,
+        description="rent subsidy, steps county_review and city_escalation: the verified monthly rent, required to"
+        " approve, at most the declared one (422 `verified_above_declared`)",
+    )
+    rejected_posts: Annotated[str, Field(max_length=200, pattern=REJECTED_POSTS_PATTERN)] | None = Field(
+        default=None,
+        description="public_welfare_post, step hr_approval: the numbers of the posts rejected (from 1, comma"
+        " separated, e.g. 2,3), not all of them",
+    )
+    approved_on: Annotated[str, Field(max_length=10, pattern=APPROVED_ON_PATTERN)] | None = Field(
+        default=None,
+        description="public_welfare_placement, step hr_approval: the day the approval was decided on paper"
+        " (YYYY-MM-DD, a real day between the application day and today; default today)",
+    )
 
 
 class DecisionIn(BaseModel):
@@ -173,9 +198,8 @@ class DecisionIn(BaseModel):
 
     decision: Literal["approve", "reject", "return"]
     reason: Annotated[str, Field(max_length=2000), PlainText] | None = None
-    values: dict[ValueName, Annotated[str, Field(max_length=100), PlainLine]] = Field(
-        default_factory=dict,
-        max_length=20,
+    values: DecisionValues = Field(
+        default_factory=DecisionValues,
         description='what the official verified, e.g. {"monthly_rent": "1200.00"}',
     )
 

@@ -178,6 +178,8 @@ class Task(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Counted Monday to Friday: the days ran past the years the official calendar knew (migration 0010).
+    due_is_estimate: Mapped[bool] = mapped_column(default=False, server_default="false")
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (

@@ -20,6 +20,7 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -34,8 +35,10 @@ from subsidy.forms.rent_subsidy import (
     ResidentIdText,
     money_text,
     parse_form_date,
+    refuse_at,
 )
-from subsidy.forms.text import PlainLine, PlainText
+from subsidy.forms.text import PlainLine, PlainText, VisibleLetters
+from subsidy.policy.ages import MIN_WORKING_AGE, age_refusal
 from subsidy.policy.identifiers import (
     IdentifierError,
     validate_credit_code,
@@ -43,6 +46,7 @@ from subsidy.policy.identifiers import (
     validate_resident_id,
 )
 from subsidy.policy.money import to_money
+from subsidy.policy.workdays import china_today
 from subsidy.workflows.placement_contracts import PostMessage
 
 # Disability grades 1 and 2 are "severe" (重度残疾) in China's classification.
@@ -56,7 +60,25 @@ def _born_in_range(value: date) -> date:
 
 
 # Typed as people type dates, like FormDate, but reaching back further: the people concerned were born before 1990.
-BirthDate = Annotated[date, BeforeValidator(parse_form_date), AfterValidator(_born_in_range)]
+BirthDate = Annotated[
+    date,
+    BeforeValidator(parse_form_date),
+    AfterValidator(_born_in_range),
+    Field(description="the birth date inside the resident ID number (so not in the future)"),
+]
+
+
+def _of_working_age(model: str, person: PersonPart, day: date) -> None:
+    """The person is at least MIN_WORKING_AGE on the day the placement or the insured employment starts."""
+    refusal = age_refusal(person.birth_date, day, minimum=MIN_WORKING_AGE)
+    if refusal is not None:
+        raise refuse_at(
+            model,
+            ("person", "birth_date"),
+            refusal,
+            "the person must be at least {minimum} years old on the start date",
+            {"minimum": MIN_WORKING_AGE},
+        )
 
 
 class _Strict(BaseModel):
@@ -64,7 +86,9 @@ class _Strict(BaseModel):
 
 
 class EmployerPart(_Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), PlainLine]
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), PlainLine, VisibleLetters
+    ]
     credit_code: CreditCodeText
 
     @field_validator("credit_code")
@@ -77,7 +101,9 @@ class EmployerPart(_Strict):
 
 
 class PostPart(_Strict):
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), PlainLine]
+    title: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), PlainLine, VisibleLetters
+    ]
     category: Literal["public_service", "professional_technical"]
     count: Annotated[int, Field(ge=1, le=1000, description="how many people the post takes at the same time")]
     monthly_wage: MoneyText
@@ -130,7 +156,7 @@ class PersonPart(_Strict):
     @classmethod
     def _valid_id(cls, value: str) -> str:
         try:
-            return validate_resident_id(value).number
+            return validate_resident_id(value, on=china_today()).number
         except IdentifierError as error:
             raise PydanticCustomError(error.code, error.message) from None
 
@@ -138,7 +164,7 @@ class PersonPart(_Strict):
     @classmethod
     def _cert_matches_id(cls, value: str, info: ValidationInfo) -> str:
         try:
-            return validate_disability_cert(value, info.data.get("id_number")).number
+            return validate_disability_cert(value, info.data.get("id_number"), on=china_today()).number
         except IdentifierError as error:
             raise PydanticCustomError(error.code, error.message) from None
 
@@ -190,7 +216,7 @@ class PublicWelfarePlacementForm(_Strict):
     ]
     post_number: Annotated[int, Field(ge=1, le=50, description="which post of the declaration, from 1")] = 1
     person: PersonPart
-    start_date: FormDate
+    start_date: Annotated[FormDate, Field(description="the person is at least 16 years old on this day")]
     override_reason: (
         Annotated[
             str,
@@ -201,6 +227,11 @@ class PublicWelfarePlacementForm(_Strict):
         | None
     ) = None
 
+    @model_validator(mode="after")
+    def _person_of_working_age(self) -> PublicWelfarePlacementForm:
+        _of_working_age("PublicWelfarePlacementForm", self.person, self.start_date)
+        return self
+
 
 class FlexibleInsuranceForm(_Strict):
     """A person's application for the flexible-employment social insurance subsidy (灵活就业人员社会保险补贴)."""
@@ -210,7 +241,12 @@ class FlexibleInsuranceForm(_Strict):
         default=None, description="the County HR bureau applied to; defaults to the resident ID's region code"
     )
     person: PersonPart
-    start_date: FormDate
+    start_date: Annotated[FormDate, Field(description="the person is at least 16 years old on this day")]
+
+    @model_validator(mode="after")
+    def _person_of_working_age(self) -> FlexibleInsuranceForm:
+        _of_working_age("FlexibleInsuranceForm", self.person, self.start_date)
+        return self
 
     @property
     def applied_to_county(self) -> str:

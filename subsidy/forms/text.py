@@ -48,3 +48,23 @@ PlainLine = AfterValidator(_line)
 PlainText = AfterValidator(_text)
 LineStr = Annotated[str, PlainLine]
 TextStr = Annotated[str, PlainText]
+
+
+# Names must show something: a letter or digit (Unicode category L or N) that is not one of the fillers that render
+# as blank — the Hangul fillers U+3164, U+115F, U+1160, U+FFA0 are category Lo — nor the blank Braille pattern
+# U+2800; combining marks (category M) alone are no name either. A name of only these was blank on officials' pages.
+NAME_LETTERS = "name_letters"
+_BLANK_LETTERS = frozenset("\u3164\u115f\u1160\uffa0\u2800")
+
+
+def has_visible_letter(value: str) -> bool:
+    return any(unicodedata.category(ch)[0] in "LN" and ch not in _BLANK_LETTERS for ch in value)
+
+
+def _visible(value: str) -> str:
+    if not has_visible_letter(value):
+        raise PydanticCustomError(NAME_LETTERS, "a name needs at least one visible letter or digit")
+    return value
+
+
+VisibleLetters = AfterValidator(_visible)

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from subsidy.forms.public_welfare import EmployerPart
@@ -25,14 +25,19 @@ from subsidy.forms.rent_subsidy import (
     Name,
     ResidentIdText,
     money_text,
+    refuse_at,
 )
-from subsidy.forms.text import PlainLine
+from subsidy.forms.text import PlainLine, VisibleLetters
+from subsidy.policy.ages import MAX_TRAINEE_AGE, MIN_WORKING_AGE, age_refusal
 from subsidy.policy.identifiers import IdentifierError, validate_disability_cert, validate_resident_id
 from subsidy.policy.money import to_money
+from subsidy.policy.workdays import china_today
 from subsidy.workflows.training_contracts import CourseMessage
 
 MAX_TRAINEES = 200
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), PlainLine]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), PlainLine, VisibleLetters
+]
 
 
 def _catalogue_text(value: str) -> str:
@@ -99,7 +104,7 @@ class TraineePart(_Strict):
     @classmethod
     def _valid_id(cls, value: str) -> str:
         try:
-            return validate_resident_id(value).number
+            return validate_resident_id(value, on=china_today()).number
         except IdentifierError as error:
             raise PydanticCustomError(error.code, error.message) from None
 
@@ -107,7 +112,7 @@ class TraineePart(_Strict):
     @classmethod
     def _cert_matches_id(cls, value: str, info: ValidationInfo) -> str:
         try:
-            return validate_disability_cert(value, info.data.get("id_number")).number
+            return validate_disability_cert(value, info.data.get("id_number"), on=china_today()).number
         except IdentifierError as error:
             raise PydanticCustomError(error.code, error.message) from None
 
@@ -116,7 +121,15 @@ class TrainingSubsidyForm(_Strict):
     program: Literal["training_subsidy"]
     county: CountyCode = Field(description="the county whose DPF approves and co-funds the class")
     course: CoursePart
-    trainees: Annotated[list[TraineePart], Field(min_length=1, max_length=MAX_TRAINEES)]
+    trainees: Annotated[
+        list[TraineePart],
+        Field(
+            min_length=1,
+            max_length=MAX_TRAINEES,
+            description=f"each person once, of working age on the course's first day: {MIN_WORKING_AGE} or older and"
+            f" younger than {MAX_TRAINEE_AGE}",
+        ),
+    ]
     planned_cost: MoneyText
     provider: EmployerPart | None = Field(
         default=None, description="the training provider; when given, it must be the one the account is bound to"
@@ -140,6 +153,22 @@ class TrainingSubsidyForm(_Strict):
                     {"line": line, "earlier": earlier},
                 )
         return trainees
+
+    @model_validator(mode="after")
+    def _trainees_of_working_age(self) -> TrainingSubsidyForm:
+        for index, trainee in enumerate(self.trainees):
+            born = validate_resident_id(trainee.id_number).birth_date
+            refusal = age_refusal(born, self.course.start_date, minimum=MIN_WORKING_AGE, maximum=MAX_TRAINEE_AGE)
+            if refusal is not None:
+                raise refuse_at(
+                    "TrainingSubsidyForm",
+                    ("trainees", index, "id_number"),
+                    refusal,
+                    "trainee {line} is not of working age on the course's first day"
+                    " ({minimum} or older and younger than {maximum})",
+                    {"line": index + 1, "minimum": MIN_WORKING_AGE, "maximum": MAX_TRAINEE_AGE},
+                )
+        return self
 
     def course_message(self) -> CourseMessage:
         course = self.course

@@ -8,9 +8,10 @@ and a resident ID is personal data.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
+
+from subsidy.policy.regions import is_region_code
 
 __all__ = [
     "CREDIT_CODE_ALPHABET",
@@ -67,12 +68,16 @@ CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
+# Full-width forms (U+FF01-FF5E, as Chinese input methods type them) mapped to ASCII. Only these: NFKC would also
+# turn circled digits, superscripts or Roman numerals into digits and letters, and no identifier is typed that way.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+
+
 def normalize_identifier(raw: str) -> str:
-    """What people type (full-width digits, spaces, hyphens, lower-case x) in canonical form."""
-    # NFKC maps full-width digits and letters (common with Chinese input methods) to ASCII.
-    text = unicodedata.normalize("NFKC", raw)
-    text = "".join(ch for ch in text if not ch.isspace() and ch != "-")
-    return text.upper()
+    """What people type (full-width digits and letters, spaces, hyphens, lower-case letters) in canonical form."""
+    # Spaces of any kind (the ideographic one too) and hyphens, which people put between groups, are dropped.
+    text = raw.translate(_FULL_WIDTH)
+    return "".join(ch for ch in text if not ch.isspace() and ch != "-").upper()
 
 
 def resident_id_check_character(first17: str) -> str:
@@ -91,7 +96,13 @@ class ResidentId:
     sex: str  # "M" or "F", from the parity of the 17th digit (odd is male)
 
 
-def validate_resident_id(raw: str) -> ResidentId:
+def validate_resident_id(raw: str, *, on: date | None = None) -> ResidentId:
+    """A resident ID (GB 11643-1999): 6-digit region code, birth date, sequence, check character.
+
+    The region code must be one of GB/T 2260 (`regions.py`: every code any revision has had, since an ID keeps the
+    code of the place that issued it). With `on` (today, for a form being submitted), the birth date must not be
+    after it.
+    """
     number = normalize_identifier(raw)
     if len(number) != 18:
         raise IdentifierError("id_length", "A resident ID number has 18 characters.")
@@ -104,6 +115,12 @@ def validate_resident_id(raw: str) -> ResidentId:
         raise IdentifierError(
             "id_checksum", "The resident ID number's check character does not match; please check for typos."
         )
+    if not is_region_code(number[:6]):
+        raise IdentifierError(
+            "id_region", "The first six digits of the resident ID number are not a region code of GB/T 2260."
+        )
+    if on is not None and birth_date > on:
+        raise IdentifierError("id_birth_date_future", "The birth date inside the resident ID number is in the future.")
     sex = "M" if int(number[16]) % 2 == 1 else "F"
     return ResidentId(number=number, region_code=number[:6], birth_date=birth_date, sex=sex)
 
@@ -116,10 +133,13 @@ class DisabilityCertificate:
     grade: int  # 1 (most severe) to 4
 
 
-def validate_disability_cert(raw: str, id_number: str | None = None) -> DisabilityCertificate:
+def validate_disability_cert(
+    raw: str, id_number: str | None = None, *, on: date | None = None
+) -> DisabilityCertificate:
     """A second-generation disability certificate number: the holder's 18-character ID, category and grade.
 
-    When `id_number` is given (the ID the applicant typed), the certificate must belong to that person.
+    When `id_number` is given (the ID the applicant typed), the certificate must belong to that person; `on` is
+    passed to `validate_resident_id` for the embedded ID.
     """
     number = normalize_identifier(raw)
     if len(number) != 20:
@@ -132,7 +152,7 @@ def validate_disability_cert(raw: str, id_number: str | None = None) -> Disabili
             "A disability certificate number is the 18-character resident ID number followed by two digits.",
         )
     try:
-        holder = validate_resident_id(embedded)
+        holder = validate_resident_id(embedded, on=on)
     except IdentifierError as error:
         raise IdentifierError(f"cert_{error.code}", f"In the disability certificate number: {error.message}") from None
     category = int(category_char)

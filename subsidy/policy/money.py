@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_DOWN, ROUND_FLOOR, Context, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
@@ -37,6 +38,22 @@ def to_money(value: Decimal | str | int) -> Decimal:
     if quantized != number:
         raise ValueError("money has more than two decimal places")
     return _without_negative_zero(quantized)
+
+
+# Amounts as people type them: ASCII or full-width digits (Chinese input methods), an ASCII or full-width decimal
+# point and at most two decimals. No sign, exponent ("1e3"), group separator or other scripts' digits ("٣٠٠٠"):
+# Decimal() reads all of those, and none is how an amount is written on a lease or an invoice.
+MONEY_TEXT_PATTERN = "^[0-9\uff10-\uff19]{1,7}([.\uff0e][0-9\uff10-\uff19]{1,2})?$"
+_MONEY_TEXT = re.compile(MONEY_TEXT_PATTERN)
+_FULL_WIDTH_DIGITS = {0xFF10 + digit: ord("0") + digit for digit in range(10)} | {0xFF0E: ord(".")}
+
+
+def parse_money_text(text: str) -> Decimal:
+    """An amount typed in a form or a decision (`MONEY_TEXT_PATTERN`, surrounding spaces ignored) as money."""
+    stripped = text.strip()
+    if not _MONEY_TEXT.fullmatch(stripped):
+        raise ValueError("money text is 1 to 7 digits with at most two decimals")
+    return to_money(stripped.translate(_FULL_WIDTH_DIGITS))
 
 
 def floor_to_fen(value: Decimal) -> Decimal:

@@ -21,7 +21,7 @@ from decimal import Decimal
 from subsidy.policy.money import from_fen, split_shares, to_fen
 from subsidy.policy.rent import OUTSIDE_POLICY_WINDOW, WRONG_COUNTY, add_months
 from subsidy.policy.versions import PlacementParams, PolicyVersion, RetirementRule
-from subsidy.policy.workdays import add_working_days
+from subsidy.policy.workdays import OfficialCalendar, add_working_days
 
 __all__ = [
     "ALREADY_HAS_FLEXIBLE_INSURANCE",
@@ -204,13 +204,14 @@ def placement_schedule(period: SubsidyPeriod, county: str, params: PlacementPara
 # ---- publicity ---------------------------------------------------------------------------------------
 
 
-def publicity_last_day(approved_on: date, params: PlacementParams) -> date:
+def publicity_last_day(approved_on: date, params: PlacementParams, calendar: OfficialCalendar | None = None) -> date:
     """The last day of publicity: the `publicity_working_days`-th official working day after the approval.
 
     Raises `CalendarYearUnknown` when the days run into a year the official calendar does not know yet: a
     publicity period is a legal notice, and guessing Monday to Friday could shorten it across a holiday.
+    Without `calendar`, the installed chinesecalendar package (the path of workflows before the calendar patch).
     """
-    return add_working_days(approved_on, params.publicity_working_days)
+    return add_working_days(approved_on, params.publicity_working_days, calendar)
 
 
 # ---- checks ------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ class _Server(uvicorn.Server):
 
 
 async def _migrate_and_seed(database_url: str, *, demo_accounts: bool) -> None:
+    from subsidy.db.calendar import seed_calendar
     from subsidy.db.migrate import upgrade
     from subsidy.db.session import create_engine, session_factory
     from subsidy.service.seed import seed_demo_accounts, seed_policies
@@ -42,6 +43,7 @@ async def _migrate_and_seed(database_url: str, *, demo_accounts: bool) -> None:
     try:
         sessions = session_factory(engine)
         await seed_policies(sessions)
+        await seed_calendar(sessions, packaged=get_settings().calendar_packaged)
         if demo_accounts:
             await seed_demo_accounts(sessions)
     finally:
@@ -217,6 +219,41 @@ async def worker() -> int:
     return 0
 
 
+async def calendar_command(database_url: str, action: str, file: Path | None) -> int:
+    """`subsidy calendar list` and `subsidy calendar load FILE` (a year file from the State Council's notice)."""
+    from subsidy.db.calendar import known_years, store_year
+    from subsidy.db.session import create_engine, session_factory
+    from subsidy.policy.calendar_file import CalendarFileError, parse_year_file
+
+    year = None
+    if action == "load":
+        assert file is not None
+        try:
+            year = parse_year_file(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as error:
+            print(f"subsidy calendar load: {file}: {error}", file=sys.stderr)
+            return 2
+        except CalendarFileError as error:
+            print(f"subsidy calendar load: {file} is not consistent:", file=sys.stderr)
+            for problem in error.problems:
+                print(f"  {problem.field}: {problem.message}", file=sys.stderr)
+            return 1
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        sessions = session_factory(engine)
+        if year is not None:
+            async with sessions.begin() as session:
+                replaced = await store_year(session, year, os.environ.get("USER") or "cli")
+            print(f"{year.year}: {'replaced' if replaced else 'loaded'} ({year.source})")
+        async with sessions() as session:
+            for row in await known_years(session):
+                origin = row.notice or row.description or ""
+                print(f"{row.year}  {row.source:<22} {origin}")
+    finally:
+        await engine.dispose()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="subsidy", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -234,6 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     run_replay.add_argument("file", nargs="?", type=Path, help="a history JSON file (one run, or the service's export)")
     run_replay.add_argument("--application", help="replay the history of one application")
     run_replay.add_argument("--all", action="store_true", help="replay every application's history and summarise")
+    run_calendar = commands.add_parser("calendar", help="the official calendar's years (DATABASE_URL)")
+    calendar_actions = run_calendar.add_subparsers(dest="action", required=True)
+    calendar_actions.add_parser("list", help="the years known, with their sources")
+    load = calendar_actions.add_parser("load", help="load (or replace) a year from its year file (README)")
+    load.add_argument("file", type=Path)
     run_audit = commands.add_parser("audit", help="auditors' checks")
     run_audit.add_argument("check", choices=["verify"], help="verify: recompute the audit log's hash chain")
     from subsidy.service.policy_command import add_policy_parser
@@ -252,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "worker":
         return asyncio.run(worker())
     settings = get_settings()
-    if args.command in ("replay", "audit", "policy") and not settings.database_url:
+    if args.command in ("replay", "audit", "policy", "calendar") and not settings.database_url:
         # Against a running `subsidy up`: its keys and folders are those of the embedded home.
         os.environ["SUBSIDY_EMBEDDED"] = "1"
         get_settings.cache_clear()
@@ -271,6 +313,12 @@ def main(argv: list[str] | None = None) -> int:
         from subsidy.service.policy_command import policy_command
 
         return asyncio.run(policy_command(settings, args))
+    if args.command == "calendar":
+        from subsidy.service.auditing import embedded_database_url
+
+        # Against a running `subsidy up` when DATABASE_URL is unset.
+        database_url = settings.database_url or embedded_database_url(settings)
+        return asyncio.run(calendar_command(database_url, args.action, getattr(args, "file", None)))
     if args.command == "api":
         uvicorn.run("subsidy.api.app:create_app", factory=True, host=args.host, port=args.port)
         return 0

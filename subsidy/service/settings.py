@@ -7,12 +7,14 @@ Temporal dev server under `SUBSIDY_HOME` (default `./var`) and fills them in its
 from __future__ import annotations
 
 import secrets
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from subsidy.policy.workdays import china_today
 from subsidy.service.encryption import Keyring, KeyringError
 
 TASK_QUEUE = "subsidy"
@@ -54,6 +56,12 @@ class Settings(BaseSettings):
     # `subsidy up` restarts an embedded part (PostgreSQL, Temporal) that dies, at most this often within 10 minutes;
     # one more death and it stops, exiting non-zero with the part's name.
     part_restarts: int = Field(default=5, ge=0, alias="SUBSIDY_PART_RESTARTS")
+    # Seed the official calendar's years from the installed chinesecalendar package (0: the package looks empty,
+    # as it will from January 2027 on; the tests run once that way so that none depends on the packaged years).
+    calendar_packaged: bool = Field(default=True, alias="SUBSIDY_CALENDAR_PACKAGED")
+    # For tests and demos only: the day the API and pages take as today in China (YYYY-MM-DD). Workflows keep
+    # Temporal's clock.
+    today_override: date | None = Field(default=None, alias="SUBSIDY_TODAY")
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:
@@ -71,6 +79,10 @@ class Settings(BaseSettings):
                     "(a wildcard would hand decrypted payloads to any site an auditor visits)"
                 )
         return self
+
+    def today(self) -> date:
+        """Today in China for the API and pages: the machine's clock, unless `SUBSIDY_TODAY` sets it."""
+        return self.today_override or china_today()
 
     def codec_origins(self) -> list[str]:
         return [origin.strip() for origin in self.codec_cors_origins.split(",") if origin.strip()]

@@ -11,6 +11,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DefaultFailureConverterWithEncodedAttributes
 from temporalio.worker import Worker
 
+from subsidy.activities.calendar import CalendarActivities
 from subsidy.activities.placement import PlacementActivities
 from subsidy.activities.procedure import ProcedureActivities
 from subsidy.activities.registration import RegistrationActivities
@@ -65,6 +66,7 @@ def build_worker(client: Client, task_queue: str, sessions: async_sessionmaker[A
             *ProcedureActivities(sessions).all(),
             *TrainingActivities(sessions).all(),
             *PlacementActivities(sessions).all(),
+            *CalendarActivities(sessions).all(),
             *RegistrationActivities(sessions).all(),
         ],
         max_concurrent_activities=50,

@@ -18,6 +18,8 @@ RENT_SUBSIDY_WORKFLOW = "RentSubsidyWorkflow"
 FORBIDDEN = "Forbidden"
 CONFLICT = "Conflict"
 INVALID = "Invalid"
+# The reason code of an INVALID refusal, as its first detail: a verified amount above the declared one.
+VERIFIED_ABOVE_DECLARED = "verified_above_declared"
 
 
 def workflow_id_for(application_id: str) -> str:
@@ -163,6 +165,7 @@ class OpenTaskInput:
     county: str | None
     due_at: datetime | None
     summary: str
+    due_is_estimate: bool = False  # counted Monday to Friday: past the years the official calendar knew
 
 
 @dataclass

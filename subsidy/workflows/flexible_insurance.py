@@ -53,18 +53,21 @@ TERMINAL = {"rejected", "terminated", "withdrawn"}
 
 @workflow.defn(name=FLEXIBLE_INSURANCE_WORKFLOW)
 class FlexibleEmploymentInsuranceWorkflow:
-    def __init__(self) -> None:
+    @workflow.init
+    def __init__(self, input: FlexibleInsuranceInput) -> None:
         self._input: FlexibleInsuranceInput | None = None
         self._version: PolicyVersion | None = None
         self._state = FlexibleInsuranceState(status="submitted")
         self._lock = asyncio.Lock()
         self._decided = False
         self._stopped: str | None = None
+        # From the input here, not in `run`: an update delivered with a run's first workflow task (a
+        # withdrawal just after continue-as-new, or just after the start) is handled before `run` starts.
+        self._input = input
+        self._version = version_from_json(input.policy) if input.policy is not None else None
 
     @workflow.run
     async def run(self, input: FlexibleInsuranceInput) -> str:
-        self._input = input
-        self._version = version_from_json(input.policy) if input.policy is not None else None
         async with self._lock:
             outcome: EntitlementOutcome = await workflow.execute_activity(
                 CHECK_FLEXIBLE_INSURANCE,

@@ -88,7 +88,8 @@ def parse_post_numbers(text: str, count: int) -> list[int]:
 
 @workflow.defn(name=PUBLIC_WELFARE_POST_WORKFLOW)
 class PublicWelfarePostWorkflow:
-    def __init__(self) -> None:
+    @workflow.init
+    def __init__(self, input: PostDeclarationInput) -> None:
         self._input: PostDeclarationInput | None = None
         self._version: PolicyVersion | None = None
         self._status = "submitted"
@@ -99,11 +100,13 @@ class PublicWelfarePostWorkflow:
         self._collected: Collected | None = None
         self._decided = False
         self._stopped: str | None = None
+        # From the input here, not in `run`: an update delivered with a run's first workflow task (a
+        # withdrawal just after continue-as-new, or just after the start) is handled before `run` starts.
+        self._input = input
+        self._version = version_from_json(input.policy) if input.policy is not None else None
 
     @workflow.run
     async def run(self, input: PostDeclarationInput) -> str:
-        self._input = input
-        self._version = version_from_json(input.policy) if input.policy is not None else None
         async with self._lock:
             eligible = await self._check()
         if not eligible:

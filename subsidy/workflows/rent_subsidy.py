@@ -40,12 +40,15 @@ with workflow.unsafe.imports_passed_through():
     from subsidy.policy.rent import RentFacts, rent_eligibility, rent_schedule
     from subsidy.policy.versions import PolicyVersion, version_from_json
     from subsidy.policy.workdays import CalendarYearUnknown, add_weekdays, add_working_days
+    from subsidy.workflows.calendar_contracts import WorkingDaysAnswer  # here too: the sandbox must know it by name
+    from subsidy.workflows.calendar_steps import count_working_days
     from subsidy.workflows.common import CHINA, check_decision, db_step, end_of_day, require_role
     from subsidy.workflows.contracts import (
         CONFLICT,
         FORBIDDEN,
         INVALID,
         RENT_SUBSIDY_WORKFLOW,
+        VERIFIED_ABOVE_DECLARED,
         DecideInput,
         DecideResult,
         DecisionRecord,
@@ -96,7 +99,8 @@ def due_date(start: date, working_days: int) -> date:
 
 @workflow.defn(name=RENT_SUBSIDY_WORKFLOW)
 class RentSubsidyWorkflow:
-    def __init__(self) -> None:
+    @workflow.init
+    def __init__(self, input: RentSubsidyInput) -> None:
         self._input: RentSubsidyInput | None = None
         self._version: PolicyVersion | None = None
         self._state = RentSubsidyState(status="submitted")
@@ -107,13 +111,17 @@ class RentSubsidyWorkflow:
         self._decided: DecideInput | None = None
         self._stopped: str | None = None
         self._corrected: RentFactsMessage | None = None
+        # From the input here, not in `run`: an update delivered with a run's first workflow task (a
+        # withdrawal just after continue-as-new, or just after the start) is handled before `run` starts.
+        self._input = input
+        self._version = version_from_json(input.policy) if input.policy is not None else None
+        if input.state is not None:
+            self._state = input.state
 
     # ---- run ------------------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, input: RentSubsidyInput) -> str:
-        self._input = input
-        self._version = version_from_json(input.policy) if input.policy is not None else None
         if input.state is not None:
             self._state = input.state
         else:
@@ -156,8 +164,8 @@ class RentSubsidyWorkflow:
         assert self._input is not None and self._version is not None
         while True:
             today = workflow.now().astimezone(CHINA).date()
-            due_at = end_of_day(due_date(today, self._version.rent.review_due_working_days))
-            review = self._task_input(REVIEW_STEP, "county_dpf", self._input.county, due_at)
+            due_at, estimate = await self._review_due(today)
+            review = self._task_input(REVIEW_STEP, "county_dpf", self._input.county, due_at, estimate)
             async with self._lock:
                 if self._stopped is not None:
                     return
@@ -196,10 +204,22 @@ class RentSubsidyWorkflow:
             if not eligible:
                 return
 
+    async def _review_due(self, today: date) -> tuple[datetime, bool]:
+        """The review's due date and whether it is a Monday-to-Friday estimate (past the years the calendar knows)."""
+        assert self._version is not None
+        working_days = self._version.rent.review_due_working_days
+        answer: WorkingDaysAnswer | None = await count_working_days(today, working_days, local=True)
+        if answer is not None:
+            return end_of_day(answer.day), answer.estimate
+        # Before the patch: the installed chinesecalendar package, inside the workflow (replay only).
+        return end_of_day(due_date(today, working_days)), False
+
     def _review_settled(self) -> bool:
         return self._decided is not None or self._stopped is not None
 
-    def _task_input(self, step: str, role: str, county: str | None, due_at: datetime | None) -> OpenTaskInput:
+    def _task_input(
+        self, step: str, role: str, county: str | None, due_at: datetime | None, due_is_estimate: bool = False
+    ) -> OpenTaskInput:
         assert self._input is not None
         facts = self._input.facts
         return OpenTaskInput(
@@ -211,6 +231,7 @@ class RentSubsidyWorkflow:
             role=role,
             county=county,
             due_at=due_at,
+            due_is_estimate=due_is_estimate,
             summary=f"rent {facts.monthly_rent} / month, licence {facts.license_date.isoformat()}, "
             f"lease {facts.lease_start.isoformat()} to {facts.lease_end.isoformat()}",
         )
@@ -340,6 +361,15 @@ class RentSubsidyWorkflow:
                 ) from None
             if rent <= 0:
                 raise ApplicationError("values.monthly_rent must be more than 0.00", type=INVALID)
+            # An official verifies what was declared (or corrected), never more: the subsidy is paid on the verified
+            # rent. A validator only, so no history changes (validators do not run on replay).
+            declared = to_money(self._input.facts.monthly_rent)
+            if rent > declared:
+                raise ApplicationError(
+                    f"values.monthly_rent: the verified monthly rent may not be more than the declared rent {declared}",
+                    VERIFIED_ABOVE_DECLARED,
+                    type=INVALID,
+                )
 
     # ---- events ---------------------------------------------------------------------------------
 

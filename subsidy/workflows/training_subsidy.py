@@ -104,7 +104,8 @@ def plan_from_message(course: CourseMessage) -> CoursePlan:
 
 @workflow.defn(name=TRAINING_SUBSIDY_WORKFLOW)
 class TrainingSubsidyWorkflow:
-    def __init__(self) -> None:
+    @workflow.init
+    def __init__(self, input: TrainingSubsidyInput) -> None:
         self._input: TrainingSubsidyInput | None = None
         self._version: PolicyVersion | None = None
         self._status = "submitted"
@@ -120,13 +121,15 @@ class TrainingSubsidyWorkflow:
         self._excluded: list[int] = []
         self._report_deadline: datetime | None = None
         self._report: TrainingReport | None = None
+        # From the input here, not in `run`: an update delivered with a run's first workflow task (a
+        # withdrawal just after continue-as-new, or just after the start) is handled before `run` starts.
+        self._input = input
+        self._version = version_from_json(input.policy) if input.policy is not None else None
 
     # ---- run ------------------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, input: TrainingSubsidyInput) -> str:
-        self._input = input
-        self._version = version_from_json(input.policy) if input.policy is not None else None
         if self._version is not None:
             days = self._version.training.completion_report_deadline_days
             self._report_deadline = end_of_day(input.course.end_date + timedelta(days=days))

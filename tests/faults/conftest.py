@@ -31,6 +31,7 @@ from subsidy.db.session import create_engine, session_factory
 from subsidy.service.embedded import EmbeddedPostgres, free_port, installed_binary
 from subsidy.service.seed import seed_demo_accounts, seed_policies
 from subsidy.service.temporal import DATA_CONVERTER, connect
+from tests.calendars import seed_calendars_for_tests
 from tests.conftest import account_for, party_of
 
 START_TIMEOUT = 60
@@ -240,6 +241,7 @@ async def fault_postgres() -> AsyncIterator[Postgres]:
             engine = create_engine(postgres.url, pool_size=1)
             await seed_policies(session_factory(engine))
             await seed_demo_accounts(session_factory(engine))
+            await seed_calendars_for_tests(session_factory(engine))  # tests/calendars
             await engine.dispose()
             yield postgres
         finally:

@@ -116,7 +116,8 @@ async def test_a_worker_killed_in_a_payment_is_replaced_and_each_month_is_paid_o
 
     # The histories show the kill: the payments run as local activities (one marker each, recorded when the workflow
     # task that ran them completes), so the killed worker's workflow task timed out, the new worker ran the steps
-    # again, and each step has exactly one marker: eligibility, task, decision and the 14 months.
+    # again, and each step has exactly one marker: eligibility, the due date (the calendar), task, decision and the
+    # 14 months.
     client = await service.temporal.client()
     events = []
     async for run in client.list_workflows(f"WorkflowId = 'application-{application_id}'"):
@@ -129,4 +130,4 @@ async def test_a_worker_killed_in_a_payment_is_replaced_and_each_month_is_paid_o
         and e.marker_recorded_event_attributes.marker_name == "core_local_activity"
     ]
     assert timed_out, "the killed worker's workflow task"
-    assert len(local_steps) == 3 + MONTHS_OVER
+    assert len(local_steps) == 4 + MONTHS_OVER

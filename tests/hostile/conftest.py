@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from subsidy.db.migrate import upgrade
 from subsidy.db.session import create_engine, session_factory
 from subsidy.service.seed import seed_demo_accounts, seed_policies
+from tests.calendars import seed_calendars_for_tests
 from tests.conftest import Acting, Login, bearer_login, bound_login, forget_failed_sign_ins, running_service
 
 
@@ -36,6 +37,7 @@ async def hostile_database_url(database_url: str) -> AsyncIterator[str]:
     engine = create_engine(own, pool_size=2)
     await seed_policies(session_factory(engine))
     await seed_demo_accounts(session_factory(engine))
+    await seed_calendars_for_tests(session_factory(engine))  # tests/calendars: never the packaged years alone
     await engine.dispose()
     yield own
 

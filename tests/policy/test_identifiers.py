@@ -17,6 +17,7 @@ from subsidy.policy.identifiers import (
     validate_disability_cert,
     validate_resident_id,
 )
+from subsidy.policy.regions import region_codes
 
 # The example of GB 11643-1999 (a woman born 1949-12-31 in Beijing Chaoyang).
 STANDARD_ID = "11010519491231002X"
@@ -116,7 +117,7 @@ def test_error_messages_never_contain_the_number(raw: str) -> None:
 
 
 @given(
-    region=st.from_regex(r"[1-8][0-9]{5}", fullmatch=True),
+    region=st.sampled_from(sorted(region_codes())),
     born=st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31)),
     sequence=st.integers(min_value=0, max_value=999),
 )
@@ -257,3 +258,51 @@ def test_identifier_errors_survive_pickling() -> None:
         validate_resident_id("110105194912310021")
     copy = pickle.loads(pickle.dumps(caught.value))
     assert (copy.code, copy.message) == (caught.value.code, caught.value.message)
+
+
+# --- region codes and birth dates in the past ----------------------------------------------------------------
+
+
+def _with_check(first17: str) -> str:
+    return first17 + resident_id_check_character(first17)
+
+
+def test_the_region_table_holds_every_revision_and_nothing_made_up() -> None:
+    codes = region_codes()
+    assert len(codes) == 7315
+    # Today's Kundulun and Qingshan districts of Baotou, Beijing's Chaoyang, and codes abolished since: Beijing's
+    # Chongwen and Xuanwu districts (110103, 110104: merged into Dongcheng and Xicheng in 2010).
+    assert {"150203", "150204", "110105", "110103", "110104"} <= codes
+    # Renze District of Xingtai (130505), made of Renxian county after the last GB/T 2260 revision of the first
+    # source (2019-04): from the Ministry's list of 2025.
+    assert "130505" in codes
+    assert not {"999999", "150299", "000000", "123456"} & codes
+
+
+@pytest.mark.parametrize("region", ["999999", "150299", "000000", "990101"])
+def test_an_id_whose_region_is_no_gb2260_code_is_refused(region: str) -> None:
+    number = _with_check(f"{region}19900517135")
+    assert _error_code(validate_resident_id, number) == "id_region"
+    assert _error_code(validate_disability_cert, number + "42") == "cert_id_region"
+
+
+def test_a_birth_date_after_the_given_day_is_refused_and_the_day_itself_is_not() -> None:
+    number = _with_check("15020320300101135")  # born 2030-01-01
+    assert validate_resident_id(number).birth_date == date(2030, 1, 1)  # without a day: the shape only
+    assert _error_code(lambda raw: validate_resident_id(raw, on=date(2029, 12, 31)), number) == "id_birth_date_future"
+    assert validate_resident_id(number, on=date(2030, 1, 1)).birth_date == date(2030, 1, 1)
+    with pytest.raises(IdentifierError) as caught:
+        validate_disability_cert(number + "42", on=date(2029, 12, 31))
+    assert caught.value.code == "cert_id_birth_date_future"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "①①０１０５１９４９１２３１００２X",  # circled digits: NFKC made them digits, nobody types them
+        "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X",  # Arabic-Indic digits
+        "11010519491231002Ⅹ",  # ROMAN NUMERAL TEN, which NFKC turns into X
+    ],
+)
+def test_only_ascii_and_full_width_characters_are_read_as_digits(raw: str) -> None:
+    assert _error_code(validate_resident_id, raw) in ("id_format", "id_length")

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from subsidy.policy.money import CENT, floor_to_fen, from_fen, split_shares, to_fen, to_money
+from subsidy.policy.money import CENT, floor_to_fen, from_fen, parse_money_text, split_shares, to_fen, to_money
 
 
 def test_cent_is_one_fen() -> None:
@@ -141,3 +141,49 @@ def test_fen_conversions_are_exact() -> None:
     assert from_fen(100000) == Decimal("1000.00")
     assert str(from_fen(1)) == "0.01"
     assert str(from_fen(0)) == "0.00"
+
+
+# --- amounts as typed in forms and decisions ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1000", "1000.00"),
+        ("1000.5", "1000.50"),
+        (" 999.99 ", "999.99"),
+        ("１２００．００", "1200.00"),  # full-width digits and point, as Chinese input methods type them
+        ("１２００.5", "1200.50"),
+        ("9999999.99", "9999999.99"),  # 7 digits: the largest amount
+        ("0.01", "0.01"),
+    ],
+)
+def test_money_text_of_ascii_or_full_width_digits(text: str, expected: str) -> None:
+    assert parse_money_text(text) == Decimal(expected)
+    assert str(parse_money_text(text)) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1e3",  # Decimal reads an exponent: 1000.00
+        "1E3",
+        "٣٠٠٠",  # Arabic-Indic digits: Decimal reads 3000
+        "۳۰۰۰",  # Extended Arabic-Indic
+        "३०००",  # Devanagari
+        "1,200.00",
+        "+1200",
+        "-1200",
+        "10000000",  # 8 digits
+        "1200.001",
+        "1200.",
+        ".5",
+        "Infinity",
+        "NaN",
+        "",
+        "1 200",
+    ],
+)
+def test_money_text_refuses_what_no_lease_or_invoice_says(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_money_text(text)

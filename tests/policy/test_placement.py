@@ -35,6 +35,7 @@ from subsidy.policy.placement import (
 from subsidy.policy.rent import OUTSIDE_POLICY_WINDOW, WRONG_COUNTY, add_months
 from subsidy.policy.versions import BAOTOU_2025, PlacementParams
 from subsidy.policy.workdays import CalendarYearUnknown
+from tests.calendars import calendar_for_tests
 
 PARAMS = BAOTOU_2025.placement
 
@@ -212,16 +213,20 @@ def test_a_county_without_amounts_has_no_schedule_and_a_reason() -> None:
 
 
 def test_publicity_across_the_spring_festival_2026() -> None:
-    # 15-23 February 2026 off; Saturdays 14 and 28 February are working days.
-    assert publicity_last_day(date(2026, 2, 12), PARAMS) == date(2026, 2, 26)  # 13, 14, 24, 25, 26
-    assert publicity_last_day(date(2026, 2, 13), PARAMS) == date(2026, 2, 27)  # 14, 24, 25, 26, 27
-    assert publicity_last_day(date(2026, 2, 23), PARAMS) == date(2026, 2, 28)  # 24, 25, 26, 27, 28 (Saturday)
+    # 15-23 February 2026 off; Saturdays 14 and 28 February are working days (test data: tests/calendars).
+    calendar = calendar_for_tests(2026)
+    assert publicity_last_day(date(2026, 2, 12), PARAMS, calendar) == date(2026, 2, 26)  # 13, 14, 24, 25, 26
+    assert publicity_last_day(date(2026, 2, 13), PARAMS, calendar) == date(2026, 2, 27)  # 14, 24, 25, 26, 27
+    assert publicity_last_day(date(2026, 2, 23), PARAMS, calendar) == date(2026, 2, 28)  # 24-28 (Saturday)
 
 
 def test_publicity_into_a_year_the_calendar_does_not_know_is_an_error() -> None:
     with pytest.raises(CalendarYearUnknown) as unknown:
-        publicity_last_day(date(2026, 12, 28), PARAMS)
+        publicity_last_day(date(2026, 12, 28), PARAMS, calendar_for_tests(2026))
     assert unknown.value.year == 2027
+    # With the next year known, the same approval counts into it: 29, 30, 31 December, then 4 and 5 January
+    # (1 January is New Year's Day in the test calendar of 2027, and 2-3 January a weekend).
+    assert publicity_last_day(date(2026, 12, 28), PARAMS, calendar_for_tests(2026, 2027)) == date(2027, 1, 5)
 
 
 # ---- checks ------------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ import httpx
 import psutil
 import pytest
 
+from subsidy.policy.calendar_file import packaged_years
+from subsidy.policy.workdays import china_today
 from subsidy.service.embedded import free_port, installed_binary
 from tests.helpers import months_ago, own_rent_form
 
@@ -91,7 +93,15 @@ def test_subsidy_up_serves_stops_cleanly_and_keeps_everything_across_restarts(ho
     service = Running(home, port, env)
     log = service.log.read_text()
     assert f"http://localhost:{port}/docs" in log and "Temporal UI" in log and "dpf-150203-b" in log
-    assert service.client.get("/healthz").json() == {"status": "ok", "database": "ok", "temporal": "ok"}
+    # A fresh data folder knows the packaged years (none with SUBSIDY_CALENDAR_PACKAGED=0): from 1 November the
+    # health check warns while next year is not among them.
+    today = china_today()
+    seeded = [] if env.get("SUBSIDY_CALENDAR_PACKAGED") == "0" else list(packaged_years())
+    warns = today.month >= 11 and today.year + 1 not in seeded
+    health = service.client.get("/healthz").json()
+    assert (health["status"], health["database"], health["temporal"]) == ("ok", "ok", "ok")
+    assert health["calendar"] == ("next_year_unknown" if warns else "ok")
+    assert (health["calendar_warning"] is not None) == warns
     assert "残疾人就业补贴服务" in service.client.get("/").text
 
     applicant = service.login("applicant-a")

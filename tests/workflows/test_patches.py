@@ -88,7 +88,8 @@ async def test_a_new_application_takes_the_new_path_and_pays_the_same(rent: Rent
 
     runs = [run.history for run in await fetch_runs(rent.env.client, handle.id)]
     assert len(runs) == 2  # continued as new after 12 payments: each run passes the patch
-    assert markers(runs, PATCH_MARKER) == 2
+    # Each run passes this patch; the first also passes `calendar-from-database` (the review's due date).
+    assert markers(runs, PATCH_MARKER) == 2 + 1
     assert DB_STEPS_AS_LOCAL_ACTIVITIES.encode() in b"".join(
         payload.data
         for event in events(runs)
@@ -96,7 +97,7 @@ async def test_a_new_application_takes_the_new_path_and_pays_the_same(rent: Rent
         for payloads in event.marker_recorded_event_attributes.details.values()
         for payload in payloads.payloads
     )
-    assert markers(runs, LOCAL_ACTIVITY_MARKER) == DATABASE_STEPS
+    assert markers(runs, LOCAL_ACTIVITY_MARKER) == DATABASE_STEPS + 1  # and count_working_days, for the due date
     assert count(runs, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) == 0
     old = recorded_runs()
     assert len(events(runs)) < len(events(old)) / 2  # the point of the change: a shorter history per procedure

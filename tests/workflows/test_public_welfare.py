@@ -22,8 +22,11 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from subsidy.activities.placement import collection_application_id
+from subsidy.db.calendar import store_year
+from subsidy.db.calendar_models import CalendarYearRow
 from subsidy.db.models import Application, AuditRecord, Decision, LedgerEntry, Person, ScheduledPayment, Task
 from subsidy.db.placement_models import PublicWelfarePlacement, PublicWelfarePost
+from subsidy.policy.calendar_file import parse_year_file
 from subsidy.policy.placement import placement_schedule, statutory_retirement_date, subsidy_period
 from subsidy.policy.rent import add_months
 from subsidy.policy.versions import BAOTOU_2025, version_in_force, version_to_json
@@ -55,6 +58,7 @@ from subsidy.workflows.placement_contracts import (
     PostMessage,
     collection_workflow_id,
 )
+from tests.calendars import EXAMPLE_2027, database_calendar, year_for_tests
 from tests.helpers import new_credit_code, new_resident_id_of
 from tests.histories.recorder import record as record_history
 from tests.workflows.conftest import eventually, total
@@ -416,7 +420,8 @@ async def test_declaration_to_the_end_of_a_36_month_subsidy_with_exact_ledger_to
     assert checked is not None and (checked["eligible"], checked["reasons"], checked["sequence"]) == (True, [], 1)
     assert await pw.decide(await pw.open_task(placement, "hr_approval"), HR_A) == "publicity"
     record = await pw.placement(placement)
-    assert (record.publicity_from, record.publicity_until) == (today, add_working_days(today, 5))
+    calendar = await database_calendar(pw.sessions)  # the test calendar (or packaged years) of the database
+    assert (record.publicity_from, record.publicity_until) == (today, add_working_days(today, 5, calendar))
     assert record.sequence == 1
 
     assert await handle.result() == "completed"
@@ -680,21 +685,68 @@ async def _paid(pw: Harness, application_id: str, expected: int) -> list[Schedul
 
 
 async def test_publicity_into_a_year_the_calendar_does_not_know_refuses_the_approval_clearly(pw: Harness) -> None:
+    # The last of the years the database knows from this one on (the session loads this year's and the next's
+    # test calendars): on its 28 December the fifth working day falls in the year after, which it does not know.
     today = await pw.today()
-    if today > date(2026, 12, 28):
-        pytest.skip("the calendar data now knows the next year, or this runs after 2026")
+    calendar = await database_calendar(pw.sessions)
+    last_known = today.year
+    while calendar.knows(last_known + 1):
+        last_known += 1
+    unknown = last_known + 1
     post = await pw.approved_post()
     placement, handle = await pw.propose(post, await pw.someone(40))
     hr = await pw.open_task(placement, "hr_approval")
-    await pw.env.sleep(date(2026, 12, 28) - today)  # Monday 28 December: the fifth working day is in 2027
+    await pw.env.sleep(date(last_known, 12, 28) - today)
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await pw.decide(hr, HR_A)
     error = refusal(refused.value)
-    assert error.type == CONFLICT and "publicity_calendar_unknown" in error.message and "2027" in error.message
+    assert error.type == CONFLICT and "publicity_calendar_unknown" in error.message and str(unknown) in error.message
     assert (await pw.application(placement)).status == "under_review"  # nothing happened; the task stays open
-    await pw.decide(hr, HR_A, approved_on="2026-12-23")  # counted on days the calendar knows, it goes through
+    assert (await pw.placement(placement)).publicity_until is None
+    try:
+        # An administrator loads that year: the same approval, on the same day, now goes through on it.
+        async with pw.sessions.begin() as session:
+            await store_year(session, year_for_tests(unknown), "tests")
+        assert await pw.decide(hr, HR_A) == "publicity"
+        loaded = await database_calendar(pw.sessions)
+        expected = add_working_days(date(last_known, 12, 28), 5, loaded)
+        assert expected.year == unknown
+        assert (await pw.placement(placement)).publicity_until == expected
+    finally:
+        async with pw.sessions.begin() as session:
+            row = await session.get(CalendarYearRow, unknown)
+            assert row is not None
+            await session.delete(row)
     await pw.event(handle, EventInput("withdrawn", EMPLOYER))
     await pw.ends(handle, "withdrawn")
+
+
+async def test_publicity_across_the_2027_spring_festival_counts_on_the_loaded_example_year(pw: Harness) -> None:
+    # The 2027 example file (calendars/2027-example.yaml: NOT the State Council's notice) loaded as an
+    # administrator would; an approval on paper on Thursday 4 February 2027, the day before its Spring Festival
+    # holiday (5-13 February), ends publicity after it, on Friday 19 February.
+    example = parse_year_file(EXAMPLE_2027.read_text(encoding="utf-8"))
+    async with pw.sessions.begin() as session:
+        await store_year(session, example, "tests")
+    today = await pw.today()
+    if today < date(2027, 2, 5):
+        await pw.env.sleep(date(2027, 2, 5) - today)
+    post = await pw.approved_post()
+    placement, handle = await pw.propose(post, await pw.someone(40), applied_on=date(2027, 2, 1))
+    hr = await pw.open_task(placement, "hr_approval")
+    assert await pw.decide(hr, HR_A, approved_on="2027-02-04") == "publicity"
+    record = await pw.placement(placement)
+    assert (record.publicity_from, record.publicity_until) == (date(2027, 2, 4), date(2027, 2, 19))
+    async with pw.sessions() as session:
+        decision = await session.scalar(select(Decision).where(Decision.task_id == hr.id))
+        assert decision is not None and decision.values["publicity_until"] == "2027-02-19"
+    if await pw.today() <= date(2027, 2, 19):
+        await pw.event(handle, EventInput("withdrawn", EMPLOYER))
+        await pw.ends(handle, "withdrawn")
+    else:  # run after the publicity's end: placed at once
+        await pw.reaches(placement, "active")
+        await pw.end_employment(handle)
+        await pw.ends(handle, "terminated")
 
 
 async def test_an_objection_during_publicity_sends_the_placement_back_to_county_hr(pw: Harness) -> None:

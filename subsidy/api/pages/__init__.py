@@ -9,7 +9,14 @@ from fastapi_csrf_protect import CsrfProtect
 from starlette.middleware.sessions import SessionMiddleware
 
 from subsidy.api.errors import ServiceError, error_headers
-from subsidy.api.pages import admin_pages, applicant_pages, approver_pages, auditor_pages, auth_pages
+from subsidy.api.pages import (
+    admin_pages,
+    applicant_pages,
+    approver_pages,
+    auditor_pages,
+    auth_pages,
+    calendar_pages,
+)
 from subsidy.api.pages.banner import load_acts_for
 from subsidy.api.pages.web import (
     CSRF_COOKIE,
@@ -76,7 +83,7 @@ def install_pages(
     app.add_middleware(PageHeaders)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth_pages, applicant_pages, approver_pages, auditor_pages, admin_pages):
+    for module in (auth_pages, applicant_pages, approver_pages, auditor_pages, admin_pages, calendar_pages):
         app.include_router(module.router, dependencies=[Depends(load_acts_for)])
 
     async def login_required(request: Request, exc: Exception) -> Response:

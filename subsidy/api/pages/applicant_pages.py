@@ -250,7 +250,7 @@ async def rent_submit(request: Request, db: SessionDep, res: ResourcesDep) -> Re
     idempotency_key = f"page-{key}" if key else None
     try:
         application, _created = await procedures.submit_application(
-            db, res.temporal, res.settings.task_queue, identity, checked, idempotency_key
+            db, res.temporal, res.settings.task_queue, identity, checked, idempotency_key, res.settings.today()
         )
     except Unavailable:
         # The engine is away but the application is saved: the applicant sees it, and the worker starts it.

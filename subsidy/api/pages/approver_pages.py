@@ -184,10 +184,9 @@ async def decide(request: Request, task_id: str, db: SessionDep, res: ResourcesD
         await record_refusal(request, refused.status_code)
         field_errors = []
         if refused.status_code == 422 and "monthly_rent" in str(refused.detail):
+            code = "verified_above_declared" if "verified_above_declared" in str(refused.detail) else "money_format"
             field_errors = [
-                FieldError(
-                    "monthly_rent", _("Verified monthly rent (yuan)"), field_error(_, "money_format"), _("Error:")
-                )
+                FieldError("monthly_rent", _("Verified monthly rent (yuan)"), field_error(_, code), _("Error:"))
             ]
         return await _task_page(
             request,

@@ -35,6 +35,8 @@ def start_page(identity: Identity) -> str:
         return "/inbox"
     if identity.has("applicant"):
         return "/my/applications"
+    if identity.has("admin") and not identity.has("auditor"):
+        return "/admin/calendar"  # the official calendar, which warns from 1 November while next year is unknown
     if identity.has("auditor", "admin"):
         return "/audit"
     return "/"

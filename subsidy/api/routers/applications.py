@@ -38,7 +38,7 @@ async def create_application(
     idempotency_key: IdempotencyKey = None,
 ) -> ApplicationOut:
     application, created = await procedures.submit_application(
-        db, res.temporal, res.settings.task_queue, identity, form, idempotency_key
+        db, res.temporal, res.settings.task_queue, identity, form, idempotency_key, res.settings.today()
     )
     if not created:
         response.status_code = 200

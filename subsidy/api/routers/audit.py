@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidTag
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from google.protobuf import json_format
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -96,8 +96,33 @@ async def verify(identity: Auditor, db: SessionDep) -> VerifyOut:
     return VerifyOut(ok=check.ok, rows=check.rows, first_bad_row=check.first_bad_row)
 
 
+# Temporal payloads in proto JSON, as the Temporal UI sends them: base64 metadata values and data.
+BASE64_PATTERN = r"^[A-Za-z0-9+/_-]*={0,2}$"
+Base64Text = Annotated[str, Field(pattern=BASE64_PATTERN, max_length=1_000_000)]
+
+
+class PayloadJson(BaseModel):
+    """One `temporal.api.common.v1.Payload` in proto JSON."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metadata: dict[Annotated[str, Field(max_length=200)], Base64Text] = Field(default_factory=dict, max_length=50)
+    data: Base64Text = ""
+    # Proto JSON's name; references to payloads kept in external storage, passed through as they are.
+    externalPayloads: list[dict[str, Any]] = Field(default_factory=list, max_length=100)  # noqa: N815
+
+
 class CodecBody(BaseModel):
-    payloads: list[dict[str, Any]]
+    model_config = ConfigDict(extra="forbid")
+
+    payloads: Annotated[
+        list[PayloadJson],
+        Field(
+            max_length=1000,
+            description="Temporal payloads in proto JSON; to decode, each must have been sealed with a configured key"
+            " (422 otherwise)",
+        ),
+    ]
 
 
 CODEC_PATH = "/api/v1/audit/codec/"
@@ -161,7 +186,7 @@ async def codec_decode(body: CodecBody, identity: Annotated[Identity, Depends(co
     """Temporal's codec-server protocol, for auditors only: what the Temporal UI needs to show payloads decrypted."""
     payloads = Payloads()
     try:
-        json_format.ParseDict({"payloads": body.payloads}, payloads)
+        json_format.ParseDict(body.model_dump(exclude_defaults=True), payloads)
     except json_format.ParseError:
         raise Invalid("payloads", "payloads must be Temporal payloads in proto JSON") from None
     codec = DATA_CONVERTER.payload_codec
@@ -170,4 +195,4 @@ async def codec_decode(body: CodecBody, identity: Annotated[Identity, Depends(co
         opened = await codec.decode(list(payloads.payloads))
     except (KeyringError, InvalidTag):
         raise Invalid("payloads", "a payload cannot be opened with the configured keys") from None
-    return CodecBody(payloads=[json_format.MessageToDict(payload) for payload in opened])
+    return CodecBody.model_validate({"payloads": [json_format.MessageToDict(payload) for payload in opened]})

@@ -47,7 +47,8 @@ async def release(task_id: TaskIdPath, identity: CurrentUser, db: SessionDep) ->
 async def decide(
     task_id: TaskIdPath, body: DecisionIn, identity: CurrentUser, db: SessionDep, res: ResourcesDep
 ) -> DecisionOutcome:
-    task = await inbox.decide(db, res.temporal, task_id, identity, body.decision, body.reason, body.values)
+    values = body.values.model_dump(exclude_none=True)
+    task = await inbox.decide(db, res.temporal, task_id, identity, body.decision, body.reason, values)
     application = await db.get(Application, task.application_id)
     assert application is not None
     await db.refresh(application)
