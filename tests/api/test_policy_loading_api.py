@@ -32,6 +32,7 @@ from subsidy.db.models import AuditRecord
 from subsidy.db.session import create_engine, session_factory
 from subsidy.policy.rent import add_months
 from subsidy.policy.workdays import china_today
+from subsidy.service import settings as settings_module
 from subsidy.service.embedded import EmbeddedPostgres
 from subsidy.service.seed import seed_demo_accounts, seed_policies
 from tests.conftest import bearer_login, bound_login, running_service
@@ -71,12 +72,13 @@ async def api(own_database: str, dev_server_env: WorkflowEnvironment) -> AsyncIt
 
 
 class Clock:
-    """The day the API gives a submission (`procedures.china_today`), set by the test."""
+    """The day the API gives a submission (`Settings.today()`, which reads `china_today`), set by the test."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self._monkeypatch = monkeypatch
 
     def set(self, day: date) -> None:
+        self._monkeypatch.setattr(settings_module, "china_today", lambda: day)
         self._monkeypatch.setattr(procedures, "china_today", lambda: day)
 
 
