@@ -12,6 +12,7 @@ from subsidy.api.errors import install_error_handlers
 from subsidy.api.limits import BodySizeLimit
 from subsidy.api.pages import install_pages
 from subsidy.api.programs import PROGRAMS
+from subsidy.api.routers import accounts as account_admin
 from subsidy.api.routers import (
     applications,
     audit,
@@ -71,6 +72,7 @@ def create_app(resources: Resources | None = None, *, cookie_secure: bool | None
         calendar,
     ):
         app.include_router(module.router)
+    app.include_router(account_admin.router)
     settings = resources.settings if resources is not None else get_settings()
     install_pages(
         app,

@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subsidy.activities.audit import append_audit
 from subsidy.activities.registration import verified_holder
-from subsidy.api.errors import Conflict, Forbidden, NotFound
+from subsidy.api.errors import Conflict, Forbidden, Invalid, NotFound
+from subsidy.api.passwords import password_problem
 from subsidy.api.read_model import CITY_WIDE_ROLES, mask_id_number
 from subsidy.api.security import Identity, hash_password
 from subsidy.db.binding_models import AccountBinding
@@ -138,6 +139,9 @@ def _county_of(program_code: str, form: Any) -> str:
 async def register(session: AsyncSession, body: RegistrationIn) -> Application:
     """The account (no role yet), its pending binding and the registration's row; the caller starts the workflow."""
     record = body.record()
+    problem = password_problem(body.password, user_inputs=(record.username, record.name))
+    if problem is not None:
+        raise Invalid("password", problem)
     if await verified_holder(session, record.kind, record.identifier) is not None:
         raise Conflict(REGISTRATION_REFUSED)
     # argon2 takes a large fraction of a second by design: off the event loop.

@@ -11,6 +11,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from subsidy.api.auth_sessions import api_identity
 from subsidy.api.bindings import NOT_VERIFIED_MESSAGE
 from subsidy.api.errors import Forbidden, NotAuthenticated
 from subsidy.api.refusals import set_actor
@@ -49,21 +50,35 @@ async def session(request: Request) -> AsyncIterator[AsyncSession]:
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-# The dependencies below are `async def` although they do no I/O: FastAPI runs a plain `def` dependency in its
+# Only these may be called with a one-time password: choosing a new one, signing out, and asking who one is.
+PASSWORD_CHANGE_PATHS = frozenset(("/api/v1/auth/change-password", "/api/v1/auth/logout", "/api/v1/me"))
+
+
+# The dependencies below are `async def` although some do no I/O: FastAPI runs a plain `def` dependency in its
 # thread pool, a thread hop per dependency per request that cost more CPU than the work itself (bench/, README).
-async def current_account(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Identity:
-    """The signed-in account, verified or not: only `/me` and the account's registration take this one."""
+async def current_account(
+    request: Request, token: Annotated[str | None, Depends(_bearer)], db: Annotated[AsyncSession, Depends(session)]
+) -> Identity:
+    """The caller of a bearer token, checked against its session and account in one query on the request's own
+    database session (the handler's `SessionDep` is the same one: no extra connection or round trip). Verified or
+    not: only `/me` and the account's registration take this one; everything else takes `current_identity`."""
     if not token:
         raise NotAuthenticated("not logged in")
-    identity = read_token(token, resources(request).signing_key)
+    claims = read_token(token, resources(request).signing_key)
+    identity = await api_identity(db, *claims) if claims is not None else None
     if identity is None:
-        raise NotAuthenticated("the token is invalid or has expired")
+        raise NotAuthenticated("the token is invalid, has expired or was revoked")
     set_actor(request, identity.username)
+    request.state.session_secret = claims[1] if claims is not None else None
+    if identity.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+        raise Forbidden("password_change_required: choose a new password first (POST /api/v1/auth/change-password)")
     return identity
 
 
-async def current_identity(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Identity:
-    identity = await current_account(request, token)
+async def current_identity(
+    request: Request, token: Annotated[str | None, Depends(_bearer)], db: Annotated[AsyncSession, Depends(session)]
+) -> Identity:
+    identity = await current_account(request, token, db)
     if not identity.roles:
         # A registered account gets its role when the County DPF verifies whom it acts for (subsidy/api/bindings.py).
         raise Forbidden(NOT_VERIFIED_MESSAGE)

@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 AUDITED_KINDS = {401: "auth_failed", 429: "auth_failed", 403: "forbidden"}
 ANONYMOUS = "anonymous"
+# Where the page-session middleware (subsidy/api/pages/web.py) leaves the request's page session.
+PAGE_SESSION_SCOPE_KEY = "subsidy.page_session"
 
 
 def printable(text: str, limit: int) -> str:
@@ -29,17 +31,28 @@ def set_actor(request: Request, username: str) -> None:
     request.state.actor = printable(username, 64)
 
 
+def client_address(request: Request) -> str:
+    """The address the request came from (behind a proxy: uvicorn's `--forwarded-allow-ips` puts the client's)."""
+    return request.client.host if request.client else "unknown"
+
+
+def skip_refusal_audit(request: Request) -> None:
+    """This refusal is counted in an aggregated record (subsidy/api/accounts.py), not audited on its own."""
+    request.state.refusal_aggregated = True
+
+
 def actor_of(request: Request) -> str:
     actor = getattr(request.state, "actor", None)
-    if not actor and "session" in request.scope:
-        actor = request.session.get("username")
+    if not actor:
+        page = request.scope.get(PAGE_SESSION_SCOPE_KEY)
+        actor = page.identity.username if page is not None and page.identity is not None else None
     return printable(str(actor), 64) if actor else ANONYMOUS
 
 
 async def record_refusal(request: Request, status_code: int) -> None:
     kind = AUDITED_KINDS.get(status_code)
     resources = getattr(request.app.state, "resources", None)
-    if kind is None or resources is None:
+    if kind is None or resources is None or getattr(request.state, "refusal_aggregated", False):
         return
     actor = actor_of(request)
     detail = {"method": request.method, "path": printable(request.url.path, 256), "status": status_code}

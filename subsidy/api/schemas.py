@@ -44,6 +44,8 @@ class Me(BaseModel):
     username: str
     roles: list[str]
     county: str | None
+    # True after an administrator's reset: only POST /api/v1/auth/change-password (and logout) is allowed.
+    must_change_password: bool = False
     acts_for: ActsFor | None = Field(default=None, description="null for officials")
 
 

@@ -67,18 +67,11 @@ class User(Base):
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
     county: Mapped[str | None] = mapped_column(String(6))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-
-
-class SignInFailure(Base):
-    """A failed sign-in: the user name tried and when, never the password. Counted to slow down guessing."""
-
-    __tablename__ = "sign_in_failures"
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-
-    __table_args__ = (Index("ix_sign_in_failures_username_at", "username", "at"), Index("ix_sign_in_failures_at", "at"))
+    # A disabled account signs in no more; its sessions and tokens are refused at once (subsidy/api/auth_sessions.py).
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set by an administrator's password reset: the one-time password allows nothing but choosing a new one.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class PolicyVersionRow(Base):

@@ -118,7 +118,12 @@ class RegistrationIn(RegistrationRecord):
 
     program: Literal["account_registration"] = Field(default="account_registration", exclude=True)
     password: Annotated[
-        str, Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX, description="at least 10 characters")
+        str,
+        Field(
+            min_length=PASSWORD_MIN,
+            max_length=PASSWORD_MAX,
+            description="at least 10 characters, and hard to guess (zxcvbn score 3 or more)",
+        ),
     ]
 
     def record(self) -> RegistrationRecord:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import uvicorn
 
+from subsidy.service import accounts_cli
 from subsidy.service.settings import Settings, get_settings
 
 log = logging.getLogger("subsidy")
@@ -278,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("file", type=Path)
     run_audit = commands.add_parser("audit", help="auditors' checks")
     run_audit.add_argument("check", choices=["verify"], help="verify: recompute the audit log's hash chain")
+    accounts_cli.add_parser(commands)
     from subsidy.service.policy_command import add_policy_parser
 
     add_policy_parser(commands)
@@ -294,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "worker":
         return asyncio.run(worker())
     settings = get_settings()
-    if args.command in ("replay", "audit", "policy", "calendar") and not settings.database_url:
+    if args.command in ("replay", "audit", "policy", "calendar", "accounts") and not settings.database_url:
         # Against a running `subsidy up`: its keys and folders are those of the embedded home.
         os.environ["SUBSIDY_EMBEDDED"] = "1"
         get_settings.cache_clear()
@@ -305,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
         if not (args.file or args.application or args.all):
             parser.error("replay needs FILE, --application ID or --all")
         return asyncio.run(replay_command(settings, file=args.file, application=args.application, every=args.all))
+    if args.command == "accounts":
+        return asyncio.run(accounts_cli.run(settings, args))
     if args.command == "audit":
         from subsidy.service.auditing import verify_command
 

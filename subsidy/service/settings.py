@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     # Signing key of the bearer tokens. Embedded mode makes one and keeps it in the home folder;
     # production must set it, and a known-weak value is refused.
     jwt_secret: SecretStr | None = Field(default=None, alias="SUBSIDY_JWT_SECRET")
-    jwt_minutes: int = Field(default=480, alias="SUBSIDY_JWT_MINUTES")
+    # Lifetime of a bearer token (its server-side session ends then too, or earlier by sign-out or disabling).
+    jwt_minutes: int = Field(default=30, ge=1, le=24 * 60, alias="SUBSIDY_JWT_MINUTES")
     embedded: bool = Field(default=False, alias="SUBSIDY_EMBEDDED")
     temporal_port: int = Field(default=7233, alias="SUBSIDY_TEMPORAL_PORT")
     temporal_ui_port: int = Field(default=8233, alias="SUBSIDY_TEMPORAL_UI_PORT")

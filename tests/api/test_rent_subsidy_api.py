@@ -46,7 +46,13 @@ async def test_health_and_identity(http: httpx.AsyncClient, login: Login) -> Non
     wrong = await http.post("/api/v1/auth/token", data={"username": "applicant-a", "password": "wrong"})
     assert wrong.status_code == 401
     me = await http.get("/api/v1/me", headers=await login("dpf-150203-a"))
-    assert me.json() == {"username": "dpf-150203-a", "roles": ["county_dpf"], "county": "150203", "acts_for": None}
+    assert me.json() == {
+        "username": "dpf-150203-a",
+        "roles": ["county_dpf"],
+        "county": "150203",
+        "must_change_password": False,
+        "acts_for": None,
+    }
 
 
 async def test_policies_list_both_versions_with_the_numbers_of_the_plan(http: httpx.AsyncClient) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_csrf_protect import CsrfProtect
-from starlette.middleware.sessions import SessionMiddleware
 
 from subsidy.api.errors import ServiceError, error_headers
 from subsidy.api.pages import (
+    account_pages,
     admin_pages,
     applicant_pages,
     approver_pages,
@@ -22,10 +22,13 @@ from subsidy.api.pages.web import (
     CSRF_COOKIE,
     CSRF_FIELD,
     CSRF_MAX_AGE_SECONDS,
+    PASSWORD_PAGE,
     CsrfRejected,
     LoginRequired,
     PageHeaders,
+    PageSessions,
     PageSettings,
+    PasswordChangeRequired,
     gettext_for,
     is_page_path,
     login_redirect,
@@ -33,8 +36,6 @@ from subsidy.api.pages.web import (
 )
 from subsidy.api.refusals import record_refusal
 from subsidy.forms import STATIC_DIR
-
-SESSION_COOKIE = "subsidy_session"
 
 
 def is_page(request: Request) -> bool:
@@ -72,12 +73,7 @@ def install_pages(
         warn_seconds=warn_seconds,
     )
     app.add_middleware(
-        SessionMiddleware,
-        secret_key=secret,
-        session_cookie=SESSION_COOKIE,
-        max_age=absolute_seconds,
-        same_site="lax",
-        https_only=cookie_secure,
+        PageSessions, cookie_secure=cookie_secure, absolute_seconds=absolute_seconds, idle_seconds=idle_seconds
     )
 
     app.add_middleware(PageHeaders)
@@ -85,6 +81,7 @@ def install_pages(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (auth_pages, applicant_pages, approver_pages, auditor_pages, admin_pages, calendar_pages):
         app.include_router(module.router, dependencies=[Depends(load_acts_for)])
+    app.include_router(account_pages.router, dependencies=[Depends(load_acts_for)])
 
     async def login_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)
@@ -115,6 +112,10 @@ def install_pages(
             status_code=exc.status_code,
         )
 
+    async def password_change_required(request: Request, exc: Exception) -> Response:
+        return RedirectResponse(PASSWORD_PAGE, status_code=303)
+
     app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(PasswordChangeRequired, password_change_required)
     app.add_exception_handler(CsrfRejected, csrf_rejected)
     app.add_exception_handler(ServiceError, service_error)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -13,6 +14,7 @@ from subsidy.api.deps import ResourcesDep
 from subsidy.api.pages.form_support import FieldError
 from subsidy.api.pages.i18n import LANGUAGE_COOKIE, LANGUAGES
 from subsidy.api.pages.web import (
+    PASSWORD_PAGE,
     checked_form,
     gettext_for,
     page_identity,
@@ -23,7 +25,7 @@ from subsidy.api.pages.web import (
     sign_out,
 )
 from subsidy.api.pages.web import sign_in as start_session
-from subsidy.api.refusals import record_refusal, set_actor
+from subsidy.api.refusals import client_address, record_refusal, set_actor
 from subsidy.api.security import Identity
 
 router = APIRouter(include_in_schema=False)
@@ -31,6 +33,8 @@ OFFICIAL_ROLES = ("county_dpf", "county_hr", "city_dpf", "region_hr")
 
 
 def start_page(identity: Identity) -> str:
+    if identity.must_change_password:
+        return PASSWORD_PAGE
     if identity.has(*OFFICIAL_ROLES):
         return "/inbox"
     if identity.has("applicant"):
@@ -75,19 +79,38 @@ async def login(request: Request, res: ResourcesDep) -> Response:
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
     next_path = safe_next(str(form.get("next", "")), "")
-    attempt = await sign_in(res.sessions, username, password) if username and password else SignIn(None)
-    if attempt.identity is not None:
-        start_session(request, attempt.identity)
+    attempt = SignIn(None, audited=False)
+    if username and password:
+        settings = page_settings(request)
+        attempt = await sign_in(
+            res.sessions,
+            username,
+            password,
+            client=client_address(request),
+            kind="page",
+            lifetime=timedelta(seconds=settings.absolute_seconds),
+            path=request.url.path,
+        )
+    if attempt.identity is not None and attempt.secret is not None:
+        await start_session(request, attempt.identity, attempt.secret)
+        if attempt.identity.must_change_password:
+            next_path = PASSWORD_PAGE
         return RedirectResponse(next_path or start_page(attempt.identity), status_code=303)
     set_actor(request, username)
     message = _("The user name or password is wrong")
     if attempt.retry_after is not None:
         # The same rule as the API: the wait in words on the page, and in Retry-After.
-        minutes = math.ceil(attempt.retry_after / 60)
-        message = _("Too many failed sign-ins with this user name. Try again in %(minutes)s minutes.") % {
-            "minutes": minutes
-        }
-    await record_refusal(request, 401 if attempt.retry_after is None else 429)
+        if attempt.client_limited:
+            minutes = math.ceil(attempt.retry_after / 60)
+            message = _("Too many failed sign-ins from this device. Try again in %(minutes)s minutes.") % {
+                "minutes": minutes
+            }
+        else:
+            message = _("Too many failed sign-ins with this user name. Try again in %(seconds)s seconds.") % {
+                "seconds": attempt.retry_after
+            }
+    if attempt.audited:
+        await record_refusal(request, 401 if attempt.retry_after is None else 429)
     errors = [FieldError("username", _("User name"), message, _("Error:"))]
     response = render(
         request,
@@ -103,7 +126,7 @@ async def login(request: Request, res: ResourcesDep) -> Response:
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     await checked_form(request)
-    sign_out(request)
+    await sign_out(request)
     return RedirectResponse("/login", status_code=303)
 
 

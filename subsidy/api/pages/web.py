@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,11 +17,15 @@ from fastapi.templating import Jinja2Templates
 from fastapi_csrf_protect import CsrfProtect
 from fastapi_csrf_protect.exceptions import CsrfProtectError
 from itsdangerous import BadData, URLSafeTimedSerializer
-from starlette.datastructures import FormData, MutableHeaders
+from starlette.datastructures import FormData, Headers, MutableHeaders
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from subsidy.api.auth_sessions import page_identity as check_page_session
+from subsidy.api.auth_sessions import revoke as revoke_session
 from subsidy.api.pages.i18n import LANGUAGE_COOKIE, choose_language, translations
 from subsidy.api.pages.words import DECISION
+from subsidy.api.refusals import PAGE_SESSION_SCOPE_KEY
 from subsidy.api.security import Identity
 from subsidy.forms import TEMPLATES_DIR
 from subsidy.policy.counties import BAOTOU_COUNTIES, BAOTOU_COUNTIES_EN
@@ -49,6 +55,14 @@ class CsrfRejected(Exception):
     pass
 
 
+class PasswordChangeRequired(Exception):
+    """A one-time password signed this session in: nothing but choosing a new one until then."""
+
+
+# The page where a new password is chosen; with a one-time password, the only page (besides signing out).
+PASSWORD_PAGE = "/account/password"
+
+
 @dataclass
 class PageSettings:
     csrf: CsrfProtect
@@ -74,46 +88,61 @@ def gettext_for(request: Request) -> Any:
     return translations(language(request)).gettext
 
 
-def sign_in(request: Request, identity: Identity) -> None:
-    now = int(time.time())
-    request.session.clear()
-    request.session.update(
-        username=identity.username,
-        roles=list(identity.roles),
-        county=identity.county,
-        started=now,
-        seen=now,
-    )
+@dataclass
+class PageSession:
+    """The page session of one request, as `PageSessions` found it, and what the handler did to it."""
+
+    secret: str | None
+    identity: Identity | None = None
+    timed_out: bool = False
+    new_secret: str | None = None
+    ended: bool = False
 
 
-def sign_out(request: Request) -> None:
-    request.session.clear()
+def _page_session(request: Request) -> PageSession:
+    found = request.scope.get(PAGE_SESSION_SCOPE_KEY)
+    if found is None:  # a path the middleware does not look at
+        found = PageSession(None)
+        request.scope[PAGE_SESSION_SCOPE_KEY] = found
+    assert isinstance(found, PageSession)
+    return found
+
+
+async def sign_in(request: Request, identity: Identity, secret: str) -> None:
+    """Hand the browser the new session (made by `accounts.sign_in`); a session it had before is revoked."""
+    state = _page_session(request)
+    if state.secret:
+        async with request.app.state.resources.sessions.begin() as db:
+            await revoke_session(db, state.secret)
+    state.identity, state.new_secret, state.ended = identity, secret, False
+
+
+async def sign_out(request: Request) -> None:
+    state = _page_session(request)
+    if state.secret:
+        async with request.app.state.resources.sessions.begin() as db:
+            await revoke_session(db, state.secret)
+    state.identity, state.ended = None, True
 
 
 def page_identity(request: Request) -> Identity | None:
-    """The signed-in user, or None; enforces the idle and absolute time-outs and records activity."""
-    session = request.session
-    if "username" not in session:
-        return None
-    now = int(time.time())
-    limits = page_settings(request)
-    if (
-        now - int(session.get("started", 0)) > limits.absolute_seconds
-        or now - int(session.get("seen", 0)) > limits.idle_seconds
-    ):
-        session.clear()
-        session["expired"] = True
-        return None
-    session["seen"] = now
-    return Identity(session["username"], tuple(session.get("roles", ())), session.get("county"))
+    """The signed-in user, or None: checked against the session's row and the account by `PageSessions` (idle and
+    absolute time-outs, revocation, disabled account), which also recorded the activity."""
+    return _page_session(request).identity
 
 
 def require_user(request: Request) -> Identity:
     identity = page_identity(request)
     if identity is None:
-        reason = "expired" if request.session.pop("expired", False) else ""
-        raise LoginRequired(request.url.path, reason)
+        raise LoginRequired(request.url.path, "expired" if _page_session(request).timed_out else "")
+    if identity.must_change_password and request.url.path not in (PASSWORD_PAGE, "/session/extend"):
+        raise PasswordChangeRequired()
     return identity
+
+
+def page_session_secret(request: Request) -> str | None:
+    state = _page_session(request)
+    return state.new_secret or state.secret
 
 
 def safe_next(path: str | None, default: str = "/") -> str:
@@ -128,8 +157,23 @@ def login_redirect(error: LoginRequired) -> RedirectResponse:
     return RedirectResponse(f"/login{query}", status_code=303)
 
 
+def session_csrf_token(request: Request) -> str | None:
+    """The CSRF token of a signed-in page session: an HMAC of the session's secret, so a token of another session
+    (or of the same browser before it signed in) is refused. None without a live session."""
+    state = _page_session(request)
+    secret = state.new_secret or state.secret
+    if state.identity is None or not secret:
+        return None
+    mac = hmac.new(page_settings(request).secret.encode(), b"csrf:" + secret.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
 def _csrf_token(request: Request) -> tuple[str, str | None]:
-    """The token for hidden form fields; a new signed cookie only when the browser has no valid one."""
+    """The token for hidden form fields: the session's own when signed in; else (the sign-in form, the language
+    switch) fastapi-csrf-protect's, with a new signed cookie only when the browser has no valid one."""
+    bound = session_csrf_token(request)
+    if bound is not None:
+        return bound, None
     settings = page_settings(request)
     signed = request.cookies.get(CSRF_COOKIE)
     if signed:
@@ -145,8 +189,21 @@ def _csrf_token(request: Request) -> tuple[str, str | None]:
 
 
 async def checked_form(request: Request) -> FormData:
-    """The posted form, after its CSRF token was checked against the signed cookie (403 page otherwise)."""
+    """The posted form, after its CSRF token was checked: against the page session when signed in, else against the
+    signed cookie (403 page otherwise). A form of a session that has ended leads to the sign-in page."""
     form = await request.form()
+    state = _page_session(request)
+    bound = session_csrf_token(request)
+    if bound is not None:
+        sent = form.get(CSRF_FIELD)
+        if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), bound.encode()):
+            raise CsrfRejected()
+        return form
+    if state.secret and request.url.path == "/logout":
+        return form  # the session has ended already: nothing a forged sign-out could do
+    if state.secret and request.url.path != "/login":
+        # The form of a session that has ended (timed out, signed out elsewhere, account disabled): sign in again.
+        raise LoginRequired(request.url.path, "expired" if state.timed_out else "")
     try:
         await page_settings(request).csrf.validate_csrf(request)
     except CsrfProtectError:
@@ -227,3 +284,49 @@ class PageHeaders:
 
 def is_page_path(path: str) -> bool:
     return not (path.startswith("/api/") or path in ("/healthz", "/openapi.json") or path.startswith("/docs"))
+
+
+SESSION_COOKIE = "subsidy_session"
+
+
+def wants_page_session(path: str) -> bool:
+    """Pages (not their static files), and the auditors' codec endpoint that the Temporal UI calls with the cookie."""
+    return (is_page_path(path) and not path.startswith("/static/")) or path.startswith("/api/v1/audit/codec")
+
+
+class PageSessions:
+    """Server-side page sessions, as plain ASGI: reads the `subsidy_session` cookie (a random secret), checks it and
+    its account in one statement (subsidy/api/auth_sessions.py), and sets or deletes the cookie on the way out."""
+
+    def __init__(self, app: ASGIApp, *, cookie_secure: bool, absolute_seconds: int, idle_seconds: int) -> None:
+        self.app = app
+        self.cookie_secure = cookie_secure
+        self.absolute_seconds = absolute_seconds
+        self.idle_seconds = idle_seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not wants_page_session(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        secret = cookie_parser(Headers(scope=scope).get("cookie", "")).get(SESSION_COOKIE) or None
+        state = PageSession(secret)
+        if secret:
+            async with scope["app"].state.resources.sessions.begin() as db:
+                check = await check_page_session(db, secret, self.idle_seconds)
+            state.identity, state.timed_out, state.ended = check.identity, check.timed_out, check.identity is None
+        scope[PAGE_SESSION_SCOPE_KEY] = state
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if state.new_secret:
+                    headers.append("set-cookie", self._cookie(state.new_secret, self.absolute_seconds))
+                elif state.ended and secret:
+                    headers.append("set-cookie", self._cookie("", 0))
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+    def _cookie(self, value: str, max_age: int) -> str:
+        secure = "; Secure" if self.cookie_secure else ""
+        return f"{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"

@@ -131,14 +131,14 @@ CODEC_REQUEST_HEADERS = ("Content-Type", "X-Namespace", "Authorization")
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-async def codec_auditor(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Identity:
+async def codec_auditor(request: Request, token: Annotated[str | None, Depends(_bearer)], db: SessionDep) -> Identity:
     """A bearer token as everywhere in the API; without one, from the Temporal UI's origin, the page session.
 
     A page session counts only for a request that says it comes from a configured UI origin: another site (even
     another port of this host, which is the same site for the cookie) gets 401, whatever cookies its browser sends.
     """
     if token:
-        identity = await current_identity(request, token)
+        identity = await current_identity(request, token, db)
     else:
         from_ui = request.headers.get("origin") in resources(request).settings.codec_origins()
         found = page_identity(request) if from_ui else None

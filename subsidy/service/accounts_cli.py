@@ -1,0 +1,87 @@
+"""`subsidy accounts …`: the administrators' account work from a shell, the same rules as the API and the pages.
+
+Every change names the administrator making it (`--as`, an enabled account with the role `admin`), which is what the
+audit log records; an administrator cannot act on their own account.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pydantic import ValidationError
+
+from subsidy.service.settings import Settings
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    accounts = commands.add_parser("accounts", help="administrators: create, list, disable, enable, reset accounts")
+    actions = accounts.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="a new account; prints its one-time password")
+    create.add_argument("username")
+    create.add_argument("--role", action="append", required=True, dest="roles", help="a role (repeat for more)")
+    create.add_argument("--county", help="6-digit county code, for county roles")
+    create.add_argument("--name", help="the name shown on the pages (default: the user name)")
+    listing = actions.add_parser("list", help="accounts whose user name or name contains QUERY")
+    listing.add_argument("query", nargs="?", default="")
+    for action, text in (
+        ("disable", "refuse sign-in and end every session now"),
+        ("enable", "allow sign-in again"),
+        ("reset-password", "a new one-time password; ends every session"),
+    ):
+        actions.add_parser(action, help=text).add_argument("username")
+    for name, parser in actions.choices.items():
+        if name != "list":
+            parser.add_argument("--as", dest="admin", required=True, help="your own administrator account")
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from subsidy.api import admin_accounts
+    from subsidy.api.account_schemas import AccountIn
+    from subsidy.api.errors import ServiceError
+    from subsidy.api.security import Identity
+    from subsidy.db.models import User
+    from subsidy.db.session import create_engine, session_factory
+    from subsidy.service.auditing import embedded_database_url
+
+    url = settings.database_url or embedded_database_url(settings)
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with session_factory(engine).begin() as db:
+            if args.action == "list":
+                users, total = await admin_accounts.list_accounts(db, args.query, 500, 0)
+                for user in users:
+                    state = "disabled" if user.disabled_at else ("must-change" if user.must_change_password else "")
+                    print(f"{user.username:<24} {','.join(user.roles):<24} {user.county or '-':<7} {state}".rstrip())
+                print(f"{total} accounts")
+                return 0
+            admin = await db.scalar(select(User).where(User.username == args.admin))
+            if admin is None or admin.disabled_at is not None or "admin" not in admin.roles:
+                print(f"subsidy accounts: {args.admin!r} is not an enabled administrator account", file=sys.stderr)
+                return 2
+            acting = Identity(admin.username, tuple(admin.roles), admin.county)
+            if args.action == "create":
+                body = AccountIn(username=args.username, roles=args.roles, county=args.county, display_name=args.name)
+                made = await admin_accounts.create_account(db, acting, body)
+                print(f"{made.username}: one-time password {made.one_time_password}")
+            elif args.action == "reset-password":
+                made = await admin_accounts.reset_password(db, acting, args.username)
+                print(f"{made.username}: one-time password {made.one_time_password}")
+            elif args.action == "disable":
+                await admin_accounts.disable_account(db, acting, args.username)
+                print(f"{args.username}: disabled")
+            else:
+                await admin_accounts.enable_account(db, acting, args.username)
+                print(f"{args.username}: enabled")
+            return 0
+    except ValidationError as invalid:
+        for problem in invalid.errors():
+            print(f"subsidy accounts: {'.'.join(map(str, problem['loc']))}: {problem['msg']}", file=sys.stderr)
+        return 1
+    except ServiceError as refused:
+        print(f"subsidy accounts: {refused.detail}", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
