@@ -298,6 +298,7 @@ async def test_roles_and_county_changed_in_the_database_count_from_the_next_requ
             "roles": ["county_dpf", "auditor"],
             "county": "150204",
             "must_change_password": False,
+            "acts_for": None,
         }
         assert (await http.get(verify, headers=headers)).status_code == 200
         assert (await browser.get("/inbox")).status_code == 200
