@@ -5,8 +5,9 @@ valid_from, valid_to, source, counties, rent, placement, training). An entry of 
 file too: its `id` (or `code`), `jurisdiction`, `valid_from` and `valid_to` are the version's and win over the
 copies inside `parameters`; the bookkeeping fields (status, who loaded and approved it, when, source,
 difference) are the service's and are ignored. The schema of every program is its dataclass in
-`subsidy.policy.versions`: unknown keys are refused, money and shares are decimal text, dates YYYY-MM-DD, counts
-are whole numbers ≥ 0, shares lie between 0 and 1. Every problem is listed with its path (`rent.monthly_cap`).
+`subsidy.policy.versions`: unknown keys are refused, a missing key that has a default takes it, money and shares
+are decimal text, dates YYYY-MM-DD, counts are whole numbers ≥ 0, shares lie between 0 and 1. Every problem is
+listed with its path (`rent.monthly_cap`).
 
 `shipped/*.yaml` are the versions the service starts with (baotou-2023, baotou-2025): seeded through this
 same loader as approved by "system".

@@ -8,6 +8,7 @@ the application date and keeps it to the end, so a version is plain data that tr
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import re
@@ -31,6 +32,7 @@ __all__ = [
     "version_from_json",
     "version_in_force",
     "version_to_json",
+    "with_defaults",
 ]
 
 _PLAN = "包府办发〔2023〕43号"
@@ -182,6 +184,25 @@ class TrainingParams:
 
 @dataclass(frozen=True)
 class PolicyVersion:
+    """One version: what it is and where it applies, which a version must state, and each program's parameters.
+
+    Without a default, so stated by every version (a file or a stored row without one is refused): `code` (its id,
+    pinned by applications), `jurisdiction`, `valid_from` and `valid_to` (null for no end: the window chooses the
+    applications it governs, so no default may make it govern days nobody chose), `counties` (where it applies and
+    whose officials decide: no county list fits every jurisdiction), `title`, `description` and `source` (what it
+    is and which text its numbers come from, for auditors), and each retirement rule's four values (a rule is the
+    law's, stated whole; the set of rules has the national default). Every program parameter, and each program
+    as a whole, has a default, so that a version stored or written before a parameter existed still loads
+    (`version_from_json`, `subsidy.policy.files`) and `with_defaults` can bring a stored version up to date.
+    The defaults are the plan's numbers (包府办发〔2023〕43号), or POLICY.md's interpretation where it names one;
+    the amounts the plan does not give (placement amounts by county) default to none: a county without an amount
+    is refused (`no_subsidy_amount_for_county`) rather than paid an invented one.
+
+    A default never changes once released: a workflow pinned to a version stored without the parameter reads the
+    default whenever it is replayed, so a changed default would change running workflows. A new number is a new
+    version (or a new parameter with its own default).
+    """
+
     code: str
     jurisdiction: str
     title: str
@@ -190,9 +211,9 @@ class PolicyVersion:
     valid_to: date | None  # inclusive; None means no end date
     source: str
     counties: dict[str, str]
-    rent: RentSubsidyParams
-    placement: PlacementParams
-    training: TrainingParams
+    rent: RentSubsidyParams = field(default_factory=RentSubsidyParams)
+    placement: PlacementParams = field(default_factory=PlacementParams)
+    training: TrainingParams = field(default_factory=TrainingParams)
 
     def __post_init__(self) -> None:
         if not self.code:
@@ -263,6 +284,37 @@ def version_from_json(data: Mapping[str, Any]) -> PolicyVersion:
     version = _from_json(data, PolicyVersion, "version")
     assert isinstance(version, PolicyVersion)
     return version
+
+
+def with_defaults(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """A stored version's data with every missing parameter that has a default filled in, and the filled paths.
+
+    Only keys are added, as `version_to_json` writes their defaults: a value that is there is never changed (not
+    even reformatted), unknown keys stay for the loader to refuse, and the entries of a parameter that is a mapping
+    (amounts by county, retirement rules) are its value, not keys to fill. A key without a default that is missing
+    stays missing (`version_from_json` names it). Migration 0012 brings the stored versions up to date with it.
+    """
+    filled: list[str] = []
+    result = _with_defaults(data, PolicyVersion, "", filled)
+    return result, filled
+
+
+def _with_defaults(data: Mapping[str, Any], kind: type[Any], where: str, filled: list[str]) -> dict[str, Any]:
+    hints = _type_hints(kind)
+    result = copy.deepcopy(dict(data))
+    for spec in dataclasses.fields(kind):
+        path = f"{where}.{spec.name}" if where else spec.name
+        nested = hints[spec.name]
+        if spec.name in result:
+            if isinstance(nested, type) and dataclasses.is_dataclass(nested) and isinstance(result[spec.name], Mapping):
+                result[spec.name] = _with_defaults(result[spec.name], nested, path, filled)
+        elif spec.default is not dataclasses.MISSING:
+            result[spec.name] = _to_json(spec.default)
+            filled.append(path)
+        elif spec.default_factory is not dataclasses.MISSING:
+            result[spec.name] = _to_json(spec.default_factory())
+            filled.append(path)
+    return result
 
 
 def _to_json(value: Any) -> Any:

@@ -168,7 +168,8 @@ def _mutated(change: dict[str, Any]) -> dict[str, Any]:
         {"valid_to": "2023-02-30"},
         {"valid_to": "2023-01-01"},  # before valid_from
         {"code": KeyError},
-        {"rent": KeyError},
+        {"counties": KeyError},  # a missing program is its defaults (test_version_defaults), a missing county list not
+        {"rent": None},
         {"counties": ["150203"]},
         {"rent.excluded_business_types": "blind_massage"},
     ],

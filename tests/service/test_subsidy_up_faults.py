@@ -124,7 +124,8 @@ def _approve(service: Running, official: dict[str, str], task_id: str) -> None:
 
 def _healthy(service: Running) -> bool:
     try:
-        return service.client.get("/healthz").json() == {"status": "ok", "database": "ok", "temporal": "ok"}
+        health = service.client.get("/healthz").json()
+        return (health["status"], health["database"], health["temporal"]) == ("ok", "ok", "ok")
     except httpx.TransportError:
         return False
 
