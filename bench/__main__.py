@@ -96,7 +96,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     from bench.bare import run_bare
     from bench.inbox import run_inbox_scaling
     from bench.replay import run_replay
-    from bench.service import run_service
+    from bench.service import WARM_UP, bound_applicants, run_service
     from bench.stack import Child, child_environment, embedded_stack, start_child, wait_ready
     from bench.stats import (
         LATENCY_HEADER,
@@ -198,6 +198,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             children.append(await start_child(stack, "api", ["api", "--port", str(port)], environment))
             await wait_ready(children[0])
             await wait_ready(children[1], port)
+            # Each person applies with an account bound to them: bound and signed in before anything is measured.
+            applicants = await bound_applicants(stack.database_url, "127.0.0.1", port, WARM_UP + args.n)
             for child in children:
                 child.mark_start()
             profilers = (
@@ -208,7 +210,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             cpu_before = cpu_snapshot()
             try:
                 service = await run_service(
-                    "127.0.0.1", port, args.n, args.concurrency, args.arrears_months, args.poll_seconds
+                    "127.0.0.1", port, args.n, args.concurrency, args.arrears_months, applicants, args.poll_seconds
                 )
             finally:
                 for profiler in profilers:

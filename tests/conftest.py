@@ -14,6 +14,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,8 +23,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from subsidy.activities.registration import create_bound_account, verified_holder
 from subsidy.api.app import create_app
 from subsidy.api.deps import Resources
+from subsidy.api.security import hash_password
 from subsidy.db.migrate import upgrade
 from subsidy.db.session import create_engine, session_factory
 from subsidy.service.embedded import EmbeddedPostgres, free_port, installed_binary
@@ -115,6 +118,75 @@ def bearer_login(http: httpx.AsyncClient) -> Login:
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
     return token_for
+
+
+_DEMO_HASH: list[str] = []
+ROLE_PREFIX = {"person": "p", "employer": "e", "provider": "t", "agency": "g"}
+
+
+async def account_for(
+    sessions: async_sessionmaker[AsyncSession],
+    kind: str,
+    identifier: str,
+    *,
+    name: str = "张三",
+    disability_cert_number: str | None = None,
+    county: str = "150203",
+) -> str:
+    """The user name of the verified account (password 'demo') bound to this person or organisation: the one there is,
+    or a new one bound through `create_bound_account`, the function the County DPF's verification ends in."""
+    if not _DEMO_HASH:
+        _DEMO_HASH.append(hash_password("demo"))
+    async with sessions.begin() as session:
+        holder = await verified_holder(session, kind, identifier)
+        if holder is not None:
+            return holder
+        username = f"{ROLE_PREFIX[kind]}-{identifier.lower()}"
+        refused = await create_bound_account(
+            session,
+            username=username,
+            password_hash=_DEMO_HASH[0],
+            kind=kind,
+            name=name,
+            identifier=identifier,
+            county=county,
+            disability_cert_number=disability_cert_number or (identifier + "42" if kind == "person" else None),
+        )
+        assert not refused, refused
+        return username
+
+
+def party_of(body: dict[str, Any]) -> tuple[str, str, str, str | None, str]:
+    """Whom an application body names: (kind, identifier, name, certificate number, county)."""
+    program = body["program"]
+    if program == "rent_subsidy":
+        person = body["applicant"]
+        return "person", person["id_number"], person["name"], person["disability_cert_number"], person["hukou_county"]
+    if program == "flexible_employment_insurance_subsidy":
+        person = body["person"]
+        county = body.get("county") or person["id_number"][:6]
+        return "person", person["id_number"], person["name"], person["disability_cert_number"], county
+    if program == "public_welfare_post":
+        return "employer", body["employer"]["credit_code"], body["employer"]["name"], None, body["county"]
+    if program == "training_subsidy":
+        provider = body["provider"]
+        return "provider", provider["credit_code"], provider["name"], None, body["county"]
+    raise AssertionError(f"{program} names no party of its own")
+
+
+Acting = Callable[[dict[str, Any]], Awaitable[dict[str, str]]]
+
+
+def bound_login(http: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]) -> Acting:
+    """The Authorization header of the account bound to whom an application body names (made if need be)."""
+    login = bearer_login(http)
+
+    async def headers_for(body: dict[str, Any]) -> dict[str, str]:
+        kind, identifier, name, cert, county = party_of(body)
+        username = await account_for(sessions, kind, identifier, name=name, disability_cert_number=cert, county=county)
+        return await login(username)
+
+    return headers_for
 
 
 async def forget_failed_sign_ins(sessions: async_sessionmaker[AsyncSession]) -> None:

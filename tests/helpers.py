@@ -107,3 +107,13 @@ def training_body(
         ],
         "planned_cost": planned_cost,
     }
+
+
+def own_rent_form(username: str, **fields: Any) -> dict[str, Any]:
+    """A rent application of a demo applicant account for the person it is bound to (subsidy/service/seed.py)."""
+    from subsidy.service.seed import DEMO_BINDINGS
+
+    bound = DEMO_BINDINGS[username]
+    body = rent_form(id_number=bound.identifier, hukou_county=bound.county, **fields)
+    body["applicant"].update(name=bound.name, disability_cert_number=bound.disability_cert_number)  # type: ignore[union-attr]
+    return body

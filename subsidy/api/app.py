@@ -22,6 +22,7 @@ from subsidy.api.routers import (
     ledger,
     policies,
     public_welfare,
+    registrations,
     tasks,
 )
 from subsidy.db.session import create_engine, session_factory
@@ -58,7 +59,18 @@ def create_app(resources: Resources | None = None, *, cookie_secure: bool | None
 
     app = FastAPI(title="残疾人就业补贴服务 Subsidy service", version="1", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app, PROGRAMS)
-    for module in (health, identity, applications, tasks, ledger, policies, public_welfare, audit, calendar):
+    for module in (
+        health,
+        identity,
+        registrations,
+        applications,
+        tasks,
+        ledger,
+        policies,
+        public_welfare,
+        audit,
+        calendar,
+    ):
         app.include_router(module.router)
     app.include_router(account_admin.router)
     settings = resources.settings if resources is not None else get_settings()

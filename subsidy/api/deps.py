@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from subsidy.api.auth_sessions import api_identity
+from subsidy.api.bindings import NOT_VERIFIED_MESSAGE
 from subsidy.api.errors import Forbidden, NotAuthenticated
 from subsidy.api.refusals import set_actor
 from subsidy.api.security import Identity, read_token
@@ -55,11 +56,12 @@ PASSWORD_CHANGE_PATHS = frozenset(("/api/v1/auth/change-password", "/api/v1/auth
 
 # The dependencies below are `async def` although some do no I/O: FastAPI runs a plain `def` dependency in its
 # thread pool, a thread hop per dependency per request that cost more CPU than the work itself (bench/, README).
-async def current_identity(
+async def current_account(
     request: Request, token: Annotated[str | None, Depends(_bearer)], db: Annotated[AsyncSession, Depends(session)]
 ) -> Identity:
     """The caller of a bearer token, checked against its session and account in one query on the request's own
-    database session (the handler's `SessionDep` is the same one: no extra connection or round trip)."""
+    database session (the handler's `SessionDep` is the same one: no extra connection or round trip). Verified or
+    not: only `/me` and the account's registration take this one; everything else takes `current_identity`."""
     if not token:
         raise NotAuthenticated("not logged in")
     claims = read_token(token, resources(request).signing_key)
@@ -70,6 +72,16 @@ async def current_identity(
     request.state.session_secret = claims[1] if claims is not None else None
     if identity.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
         raise Forbidden("password_change_required: choose a new password first (POST /api/v1/auth/change-password)")
+    return identity
+
+
+async def current_identity(
+    request: Request, token: Annotated[str | None, Depends(_bearer)], db: Annotated[AsyncSession, Depends(session)]
+) -> Identity:
+    identity = await current_account(request, token, db)
+    if not identity.roles:
+        # A registered account gets its role when the County DPF verifies whom it acts for (subsidy/api/bindings.py).
+        raise Forbidden(NOT_VERIFIED_MESSAGE)
     return identity
 
 
@@ -108,4 +120,5 @@ async def _resources(request: Request) -> Resources:
 ResourcesDep = Annotated[Resources, Depends(_resources)]
 SessionDep = Annotated[AsyncSession, Depends(session)]
 CurrentUser = Annotated[Identity, Depends(current_identity)]
+SignedInAccount = Annotated[Identity, Depends(current_account)]
 PageDep = Annotated[Page, Depends(page)]

@@ -22,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from subsidy.activities.audit import append_audit
 from subsidy.api import policy_versions
+from subsidy.api.bindings import WINDOW_PROGRAMS, admit_filer
 from subsidy.api.errors import Conflict, Forbidden, Invalid, ServiceError, Unavailable
 from subsidy.api.programs import PROGRAMS, StartContext
 from subsidy.api.security import Identity
@@ -74,8 +75,11 @@ async def submit_application(
 
     `today` is the application day (the settings' clock, `Settings.today()`; default the machine's)."""
     program = PROGRAMS[form.program]  # type: ignore[attr-defined]
-    if not identity.has(*program.applicant_roles):
+    window = program.code in WINDOW_PROGRAMS and identity.has("county_dpf")
+    if not identity.has(*program.applicant_roles) and not window:
         raise Forbidden(f"{program.code} is applied for by: {', '.join(program.applicant_roles)}")
+    # Whom the account acts for, before anything is read about the person or organisation the form names.
+    window = await admit_filer(session, identity, program.code, form)
     digest = body_digest(form)
     if idempotency_key is not None:
         existing = await find_submission(session, identity, idempotency_key)
@@ -107,6 +111,8 @@ async def submit_application(
             county=county,
             policy_version=policy["code"] if policy else None,
             submitted_by=identity.username,
+            filed_by=identity.username if window else None,
+            filed_at_window=window,
             idempotency_key=idempotency_key,
             person_id=person_id,
             workflow_id=workflow_id_for(str(application_id)),
@@ -135,7 +141,12 @@ async def submit_application(
         actor=identity.username,
         at=datetime.now(UTC),
         application_id=application_id,
-        detail={"program": program.code, "county": county, "policy_version": policy["code"] if policy else None},
+        detail={
+            "program": program.code,
+            "county": county,
+            "policy_version": policy["code"] if policy else None,
+            **({"filed_at_window": True, "filed_by": identity.username} if window else {}),
+        },
     )
     await session.commit()
     application = await session.get(Application, application_id)
@@ -172,6 +183,11 @@ async def _start_if_missing(
         # The row is committed: the worker's starter (subsidy.service.starter) starts it once the engine is back,
         # and the same Idempotency-Key finds it at once.
         raise Unavailable(ENGINE_UNAVAILABLE + ": " + SAVED_NOT_STARTED) from None
+
+
+async def start_saved(temporal: Client, task_queue: str, application: Application) -> None:
+    """Start a committed application's workflow now (503 if the engine is down: the worker's starter does it later)."""
+    await _start_if_missing(temporal, task_queue, application)
 
 
 SAVED_NOT_STARTED = (

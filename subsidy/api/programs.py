@@ -26,6 +26,7 @@ from subsidy.forms.public_welfare import (
     PublicWelfarePlacementForm,
     PublicWelfarePostForm,
 )
+from subsidy.forms.registration import RegistrationRecord
 from subsidy.forms.rent_subsidy import RentSubsidyForm, corrected_rent_facts
 from subsidy.forms.training_subsidy import TrainingSubsidyForm
 from subsidy.workflows.contracts import RENT_SUBSIDY_WORKFLOW, Actor, EventInput, RentSubsidyInput
@@ -34,6 +35,11 @@ from subsidy.workflows.placement_contracts import (
     POST_COLLECTION_WORKFLOW,
     PUBLIC_WELFARE_PLACEMENT_WORKFLOW,
     PUBLIC_WELFARE_POST_WORKFLOW,
+)
+from subsidy.workflows.registration_contracts import (
+    ACCOUNT_REGISTRATION_WORKFLOW,
+    REGISTRATION_PROGRAM,
+    RegistrationInput,
 )
 from subsidy.workflows.training_contracts import TRAINING_SUBSIDY_WORKFLOW
 
@@ -194,6 +200,35 @@ FLEXIBLE_EMPLOYMENT_INSURANCE_SUBSIDY = Program(
     terminal_statuses=("rejected", "terminated", "withdrawn"),  # the subsidy runs until the employment ends
 )
 
+
+def _registration_input(context: StartContext, form: RegistrationRecord) -> RegistrationInput:
+    return RegistrationInput(
+        application_id=context.application_id,
+        program=form.program,
+        submitted_by=context.submitted_by,
+        county=context.county,
+        kind=form.kind,
+    )
+
+
+def _registration_event(application: Application, event: EventIn, actor: Actor) -> EventInput:
+    raise Invalid("type", "a registration has no events: the County DPF verifies or rejects it")
+
+
+# An account's registration, verified by the County DPF (subsidy/api/bindings.py); sent to
+# POST /api/v1/registrations, never to /applications.
+ACCOUNT_REGISTRATION = Program(
+    code=REGISTRATION_PROGRAM,
+    form=RegistrationRecord,
+    applicant_roles=(),
+    workflow=ACCOUNT_REGISTRATION_WORKFLOW,
+    person=lambda form: None,
+    county=lambda form: form.county,
+    workflow_input=_registration_input,
+    event_input=_registration_event,
+    terminal_statuses=("approved", "rejected"),  # the workflow ends with the County DPF's decision
+)
+
 PROGRAMS: dict[str, Program] = {
     program.code: program
     for program in (
@@ -203,6 +238,7 @@ PROGRAMS: dict[str, Program] = {
         PUBLIC_WELFARE_POST_COLLECTION,
         PUBLIC_WELFARE_PLACEMENT,
         FLEXIBLE_EMPLOYMENT_INSURANCE_SUBSIDY,
+        ACCOUNT_REGISTRATION,
     )
 }
 

@@ -31,12 +31,45 @@ class Token(BaseModel):
     token_type: str = "bearer"
 
 
+class ActsFor(BaseModel):
+    """Whom the account acts for: a person (ID number masked) or an organisation (credit code)."""
+
+    kind: Literal["person", "employer", "provider", "agency"]
+    name: str
+    status: Literal["pending", "verified", "rejected"]
+    id_number_masked: str | None = None
+    credit_code: str | None = None
+
+
 class Me(BaseModel):
     username: str
     roles: list[str]
     county: str | None
     # True after an administrator's reset: only POST /api/v1/auth/change-password (and logout) is allowed.
     must_change_password: bool = False
+    acts_for: ActsFor | None = Field(default=None, description="null for officials")
+
+
+class RegistrationCreated(BaseModel):
+    id: str
+    status: Literal["pending"]
+
+
+class RegistrationOut(BaseModel):
+    """A registration as its account and the County DPF of its county see it."""
+
+    id: str
+    status: Literal["pending", "verified", "rejected"]
+    username: str
+    kind: Literal["person", "employer", "provider", "agency"]
+    name: str
+    county: str
+    id_number_masked: str | None = None
+    disability_cert_number: str | None = Field(default=None, description="shown to the verifying County DPF only")
+    credit_code: str | None = None
+    reason: str | None = Field(default=None, description="why the County DPF refused it")
+    decided_by: str | None = None
+    submitted_at: datetime
 
 
 class Eligibility(BaseModel):

@@ -133,6 +133,10 @@ class Application(Base):
     workflow_id: Mapped[str] = mapped_column(String(128), unique=True)
     form: Mapped[dict[str, Any]] = mapped_column(JSONB)
     eligibility: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # Filed by a County DPF official at the service window on the person's behalf (migration 0009); the official
+    # is also `submitted_by`, so the workflows' separation of duties keeps them from deciding it.
+    filed_by: Mapped[str | None] = mapped_column(String(64))
+    filed_at_window: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

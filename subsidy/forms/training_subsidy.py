@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from subsidy.forms.public_welfare import EmployerPart
 from subsidy.forms.rent_subsidy import (
     CertText,
     CountyCode,
@@ -130,6 +131,9 @@ class TrainingSubsidyForm(_Strict):
         ),
     ]
     planned_cost: MoneyText
+    provider: EmployerPart | None = Field(
+        default=None, description="the training provider; when given, it must be the one the account is bound to"
+    )
 
     @field_validator("planned_cost")
     @classmethod

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from subsidy.activities.registration import create_bound_account
 from subsidy.api.security import hash_password
 from subsidy.db.models import PolicyVersionRow, User
 from subsidy.policy.files import shipped_versions
@@ -43,6 +44,26 @@ DEMO_ACCOUNTS = (
 )
 
 
+@dataclass(frozen=True)
+class DemoBinding:
+    """Whom a demo account acts for: valid identifiers of made-up people and organisations."""
+
+    kind: str
+    name: str
+    identifier: str
+    county: str
+    disability_cert_number: str | None = None
+
+
+DEMO_BINDINGS = {
+    "applicant-a": DemoBinding("person", "张三", "150203198503121234", "150203", "15020319850312123442"),
+    "applicant-b": DemoBinding("person", "李四", "150204197908252461", "150204", "15020419790825246131"),
+    "employer-a": DemoBinding("employer", "包头市昆都仑区示例社区服务中心", "91150203MA0E00001Y", "150203"),
+    "provider-a": DemoBinding("provider", "包头市示例职业技能培训学校", "52150203MA0P00002A", "150203"),
+    "agency-a": DemoBinding("agency", "包头市示例劳务派遣有限公司", "91150203MA0A00003T", "150203"),
+}
+
+
 async def seed_policies(sessions: async_sessionmaker[AsyncSession]) -> None:
     """Load the shipped version files (subsidy/policy/shipped) through the administrator's loader, approved by
     "system": they are the baseline. A version already in the database is left as it is (it may be pinned)."""
@@ -75,3 +96,15 @@ async def seed_demo_accounts(sessions: async_sessionmaker[AsyncSession]) -> None
                 )
                 .on_conflict_do_nothing(index_elements=[User.username])
             )
+            bound = DEMO_BINDINGS.get(account.username)
+            if bound is not None:
+                await create_bound_account(
+                    session,
+                    username=account.username,
+                    password_hash=password_hash,
+                    kind=bound.kind,
+                    name=bound.name,
+                    identifier=bound.identifier,
+                    county=bound.county,
+                    disability_cert_number=bound.disability_cert_number,
+                )

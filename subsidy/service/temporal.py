@@ -14,10 +14,12 @@ from temporalio.worker import Worker
 from subsidy.activities.calendar import CalendarActivities
 from subsidy.activities.placement import PlacementActivities
 from subsidy.activities.procedure import ProcedureActivities
+from subsidy.activities.registration import RegistrationActivities
 from subsidy.activities.training import TrainingActivities
 from subsidy.service.converter import SharedAdaptersPayloadConverter
 from subsidy.service.encryption import EncryptionCodec, Keyring
 from subsidy.service.settings import get_settings
+from subsidy.workflows.account_registration import AccountRegistrationWorkflow
 from subsidy.workflows.flexible_insurance import FlexibleEmploymentInsuranceWorkflow
 from subsidy.workflows.public_welfare_placement import PublicWelfarePlacementWorkflow
 from subsidy.workflows.public_welfare_post import PostCollectionWorkflow, PublicWelfarePostWorkflow
@@ -31,6 +33,7 @@ WORKFLOWS = [
     PostCollectionWorkflow,
     PublicWelfarePlacementWorkflow,
     FlexibleEmploymentInsuranceWorkflow,
+    AccountRegistrationWorkflow,
 ]
 
 
@@ -64,6 +67,7 @@ def build_worker(client: Client, task_queue: str, sessions: async_sessionmaker[A
             *TrainingActivities(sessions).all(),
             *PlacementActivities(sessions).all(),
             *CalendarActivities(sessions).all(),
+            *RegistrationActivities(sessions).all(),
         ],
         max_concurrent_activities=50,
     )

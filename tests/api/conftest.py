@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.conftest import Login, bearer_login, forget_failed_sign_ins
+from tests.conftest import Acting, Login, bearer_login, bound_login, forget_failed_sign_ins
 
 
 @pytest.fixture
@@ -21,3 +21,8 @@ async def http(base_url: str, sessions: async_sessionmaker[AsyncSession]) -> Asy
 @pytest.fixture
 def login(http: httpx.AsyncClient) -> Login:
     return bearer_login(http)
+
+
+@pytest.fixture
+def acting(http: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]) -> Acting:
+    return bound_login(http, sessions)

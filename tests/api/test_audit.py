@@ -22,14 +22,14 @@ from subsidy.activities.audit import append_audit, verify_chain
 from subsidy.db.migrate import upgrade
 from subsidy.db.session import create_engine, session_factory
 from tests.api.conftest import Login
+from tests.conftest import Acting
 from tests.helpers import months_ago, rent_form
 
 
-async def approved_application(http: httpx.AsyncClient, login: Login) -> str:
-    applicant, official = await login("applicant-a"), await login("dpf-150203-b")
-    created = await http.post(
-        "/api/v1/applications", json=rent_form(license_date=months_ago(14, days=1)), headers=applicant
-    )
+async def approved_application(http: httpx.AsyncClient, login: Login, acting: Acting) -> str:
+    body = rent_form(license_date=months_ago(14, days=1))
+    applicant, official = await acting(body), await login("dpf-150203-b")
+    created = await http.post("/api/v1/applications", json=body, headers=applicant)
     assert created.status_code == 201, created.text
     application_id: str = created.json()["id"]
     for _ in range(100):
@@ -52,9 +52,9 @@ async def approved_application(http: httpx.AsyncClient, login: Login) -> str:
 
 
 async def test_the_timeline_names_the_applicant_the_official_the_policy_and_the_payments(
-    http: httpx.AsyncClient, login: Login
+    http: httpx.AsyncClient, login: Login, acting: Acting
 ) -> None:
-    application_id = await approved_application(http, login)
+    application_id = await approved_application(http, login, acting)
     auditor = await login("auditor-a")
     forbidden = await http.get(
         f"/api/v1/audit/applications/{application_id}/timeline", headers=await login("applicant-a")
@@ -79,8 +79,10 @@ async def test_the_timeline_names_the_applicant_the_official_the_policy_and_the_
     assert [e["at"] for e in entries] == sorted(e["at"] for e in entries)
 
 
-async def test_the_history_downloads_and_replays_deterministically(http: httpx.AsyncClient, login: Login) -> None:
-    application_id = await approved_application(http, login)
+async def test_the_history_downloads_and_replays_deterministically(
+    http: httpx.AsyncClient, login: Login, acting: Acting
+) -> None:
+    application_id = await approved_application(http, login, acting)
     auditor = await login("auditor-a")
     exported = await http.get(f"/api/v1/audit/applications/{application_id}/history", headers=auditor)
     assert exported.status_code == 200
@@ -193,8 +195,10 @@ async def test_reordered_rows_are_found(scratch_url: str) -> None:
     assert await _verify(scratch_url) == (False, ids[1])
 
 
-async def test_payloads_are_encrypted_and_only_auditors_can_open_them(http: httpx.AsyncClient, login: Login) -> None:
-    application_id = await approved_application(http, login)
+async def test_payloads_are_encrypted_and_only_auditors_can_open_them(
+    http: httpx.AsyncClient, login: Login, acting: Acting
+) -> None:
+    application_id = await approved_application(http, login, acting)
     auditor = await login("auditor-a")
     exported = (await http.get(f"/api/v1/audit/applications/{application_id}/history", headers=auditor)).json()
     history = WorkflowHistory.from_json(exported["workflow_id"], exported["runs"][0]["history"])

@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from subsidy.db.models import Application
 from subsidy.service.embedded import installed_binary
 from subsidy.service.temporal import DATA_CONVERTER
-from tests.conftest import forget_failed_sign_ins, running_service
+from tests.conftest import account_for, forget_failed_sign_ins, party_of, running_service
 from tests.helpers import rent_form
 from tests.hostile.pages import csrf_token, page_login
 
@@ -49,14 +49,17 @@ async def test_a_page_submission_while_the_engine_is_away_is_saved_and_says_so(
     engine_gone: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await forget_failed_sign_ins(sessions)
+    body = rent_form()
+    kind, identifier, name, cert, county = party_of(body)
+    applicant = await account_for(sessions, kind, identifier, name=name, disability_cert_number=cert, county=county)
     async with httpx.AsyncClient(base_url=engine_gone, timeout=60) as browser:
-        assert (await page_login(browser, "applicant-a")).status_code == 303
+        assert (await page_login(browser, applicant)).status_code == 303
         form_page = await browser.get("/apply/rent-subsidy")
         key = re.search(r'name="submission_key" value="([^"]+)"', form_page.text)
         assert key is not None
         sent = await browser.post(
             "/apply/rent-subsidy/confirm",
-            data={**flat(rent_form()), "submission_key": key.group(1), "csrf_token": csrf_token(form_page.text)},
+            data={**flat(body), "submission_key": key.group(1), "csrf_token": csrf_token(form_page.text)},
         )
         assert sent.status_code == 303, sent.text[:2000]
         location = sent.headers["location"]
@@ -68,5 +71,5 @@ async def test_a_page_submission_while_the_engine_is_away_is_saved_and_says_so(
     async with sessions() as session:
         application = await session.get(Application, uuid.UUID(match.group(1)))
     assert application is not None
-    assert application.status == "submitted" and application.submitted_by == "applicant-a"
+    assert application.status == "submitted" and application.submitted_by == applicant
     assert application.idempotency_key == f"page-{key.group(1)}"

@@ -12,7 +12,7 @@ from subsidy.api.programs import PROGRAMS
 from subsidy.api.schemas import EventIn
 from subsidy.db.models import Application
 from subsidy.workflows.contracts import Actor
-from tests.conftest import Login
+from tests.conftest import Acting
 from tests.helpers import rent_form
 
 EXTRA_FIELDS: dict[str, Any] = {
@@ -39,10 +39,11 @@ def test_a_field_the_event_does_not_use_is_refused_by_name(code: str, event_type
 
 
 async def test_a_rent_withdrawal_carrying_attendance_is_refused_over_http(
-    http: httpx.AsyncClient, login: Login
+    http: httpx.AsyncClient, acting: Acting
 ) -> None:
-    applicant = await login("applicant-a")
-    created = await http.post("/api/v1/applications", json=rent_form(), headers=applicant)
+    body = rent_form()
+    applicant = await acting(body)
+    created = await http.post("/api/v1/applications", json=body, headers=applicant)
     assert created.status_code == 201, created.text
     events = f"/api/v1/applications/{created.json()['id']}/events"
     refused = await http.post(

@@ -35,7 +35,7 @@ from subsidy.policy.workdays import china_today
 from subsidy.service import settings as settings_module
 from subsidy.service.embedded import EmbeddedPostgres
 from subsidy.service.seed import seed_demo_accounts, seed_policies
-from tests.conftest import bearer_login, running_service
+from tests.conftest import bearer_login, bound_login, running_service
 from tests.helpers import new_resident_id, rent_form
 
 pytestmark = pytest.mark.timeout(240)
@@ -102,10 +102,13 @@ def new_version(entry: dict[str, Any], valid_from: date, valid_to: date | None =
     return version
 
 
-async def approved_rent_schedule(api: httpx.AsyncClient, applicant: dict[str, str], applied_on: date) -> dict[str, Any]:
+async def approved_rent_schedule(
+    api: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], applied_on: date
+) -> dict[str, Any]:
     """Submit a rent subsidy (rent 1500.00, licence 13 months before `applied_on`) and have County DPF approve it."""
     login = bearer_login(api)
     form = rent_form(id_number=new_resident_id(), monthly_rent="1500.00", license_date=add_months(applied_on, -13))
+    applicant = await bound_login(api, sessions)(form)  # the account bound to this new person
     created = await api.post("/api/v1/applications", json=form, headers=applicant)
     assert created.status_code == 201, created.text
     application = created.json()
@@ -139,14 +142,13 @@ async def test_seeded_versions_are_the_shipped_files_approved_by_system(api: htt
 
 
 async def test_a_version_that_would_cut_off_an_application_already_pinned_is_refused(
-    api: httpx.AsyncClient,
+    api: httpx.AsyncClient, own_sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     login = bearer_login(api)
     admin = await login("admin-a")
     today = china_today()
-    pinned = await api.post(
-        "/api/v1/applications", json=rent_form(id_number=new_resident_id()), headers=await login("applicant-a")
-    )
+    body = rent_form(id_number=new_resident_id())
+    pinned = await api.post("/api/v1/applications", json=body, headers=await bound_login(api, own_sessions)(body))
     assert pinned.status_code == 201 and pinned.json()["policy_version"] == "baotou-2025"
     entry = (await listed(api))["baotou-2025"]
     cutting = await api.post("/api/v1/policies", json=new_version(entry, today), headers=admin)
@@ -213,11 +215,11 @@ async def test_rent_cap_1200_from_next_month_applies_only_to_applications_from_t
     assert (versions[code]["loaded_by"], versions[code]["approved_by"]) == ("admin-a", "city-a")
 
     clock.set(first_day - timedelta(days=1))
-    before = await approved_rent_schedule(api, applicant, first_day - timedelta(days=1))
+    before = await approved_rent_schedule(api, own_sessions, first_day - timedelta(days=1))
     assert before["policy_version"] == "baotou-2025"
     assert len(before["schedule"]) == 36 and {row["amount"] for row in before["schedule"]} == {"1000.00"}
     clock.set(first_day)
-    after = await approved_rent_schedule(api, applicant, first_day)
+    after = await approved_rent_schedule(api, own_sessions, first_day)
     assert after["policy_version"] == code
     assert len(after["schedule"]) == 36 and {row["amount"] for row in after["schedule"]} == {"1200.00"}
     assert {(row["city_share"], row["county_share"]) for row in after["schedule"]} == {("600.00", "600.00")}

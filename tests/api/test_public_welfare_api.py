@@ -15,12 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from subsidy.policy.rent import add_months
 from subsidy.service.embedded import installed_binary
 from subsidy.service.temporal import DATA_CONVERTER
-from tests.conftest import running_service
+from tests.conftest import account_for, running_service
 from tests.helpers import china_today, new_credit_code, new_resident_id_of
 
 COUNTY = "150203"
@@ -32,7 +33,20 @@ PAST_PUBLICITY = timedelta(days=8)
 class Api:
     http: httpx.AsyncClient
     env: WorkflowEnvironment
+    sessions: async_sessionmaker[AsyncSession]
     tokens: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The employer of the test: one bound to a credit code of its own, which declares once a year in a county.
+    employer: str = "employer-a"
+
+    async def person_account(self, someone: dict[str, Any]) -> str:
+        """The account bound to this person (made for the test): only it may apply for the person."""
+        return await account_for(
+            self.sessions,
+            "person",
+            someone["id_number"],
+            name=someone["name"],
+            disability_cert_number=someone["disability_cert_number"],
+        )
 
     async def auth(self, username: str) -> dict[str, str]:
         if username not in self.tokens:
@@ -139,19 +153,23 @@ async def service_url(database_url: str, skipping_env: WorkflowEnvironment) -> A
 
 
 @pytest.fixture
-async def api(service_url: str, skipping_env: WorkflowEnvironment) -> AsyncIterator[Api]:
+async def api(
+    service_url: str, skipping_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[Api]:
     async with httpx.AsyncClient(base_url=service_url, timeout=30) as http:
-        yield Api(http, skipping_env)
+        yield Api(http, skipping_env, sessions)
 
 
 async def declared_and_approved(api: Api, places: tuple[int, ...] = (1, 1)) -> str:
-    """employer-a declares, dpf-150203-a collects and reports, hr-150203-a approves: the declaration's id."""
+    """A new employer declares, dpf-150203-a collects and reports, hr-150203-a approves: the declaration's id."""
     year = china_today().year
+    credit_code = new_credit_code()
+    api.employer = await account_for(api.sessions, "employer", credit_code, name="包头市某社区服务中心")
     created = await api.submit(
-        "employer-a",
+        api.employer,
         {
             "program": "public_welfare_post",
-            "employer": {"name": "包头市某社区服务中心", "credit_code": new_credit_code()},
+            "employer": {"name": "包头市某社区服务中心", "credit_code": credit_code},
             "county": COUNTY,
             "year": year,
             "posts": [
@@ -163,7 +181,7 @@ async def declared_and_approved(api: Api, places: tuple[int, ...] = (1, 1)) -> s
     assert created.status_code == 201, created.text
     declaration = created.json()
     assert (declaration["program"], declaration["county"]) == ("public_welfare_post", COUNTY)
-    await api.reaches("employer-a", declaration["id"], "under_review")
+    await api.reaches(api.employer, declaration["id"], "under_review")
 
     collection = await api.task("dpf-150203-a", program="public_welfare_post_collection")
     assert collection["role"] == "county_dpf" and f"{year} public-welfare post declarations" in collection["summary"]
@@ -185,7 +203,7 @@ async def declared_and_approved(api: Api, places: tuple[int, ...] = (1, 1)) -> s
     posts = await api.http.get(
         "/api/v1/public-welfare-posts",
         params={"application_id": declaration["id"]},
-        headers=await api.auth("employer-a"),
+        headers=await api.auth(api.employer),
     )
     assert [(p["number"], p["status"], p["places"], p["places_taken"]) for p in posts.json()] == [
         (n, "approved", count, 0) for n, count in enumerate(places, start=1)
@@ -195,8 +213,8 @@ async def declared_and_approved(api: Api, places: tuple[int, ...] = (1, 1)) -> s
 
 
 async def placed(api: Api, post: str, someone: dict[str, Any], start: date | None = None) -> dict[str, Any]:
-    """employer-a proposes, hr-150203-a approves, publicity passes: the active placement."""
-    created = await api.submit("employer-a", placement(post, someone, start))
+    """The employer proposes, hr-150203-a approves, publicity passes: the active placement."""
+    created = await api.submit(api.employer, placement(post, someone, start))
     assert created.status_code == 201, created.text
     application_id = created.json()["id"]
     assert created.json()["county"] == COUNTY  # the post's county
@@ -205,7 +223,7 @@ async def placed(api: Api, post: str, someone: dict[str, Any], start: date | Non
     assert decided.status_code == 200, decided.text
     assert decided.json()["application"]["status"] == "publicity"
     await api.env.sleep(PAST_PUBLICITY)
-    return await api.reaches("employer-a", application_id, "active")
+    return await api.reaches(api.employer, application_id, "active")
 
 
 async def test_done_when_declare_collect_approve_place_publicity_cap_and_exclusivity(api: Api) -> None:
@@ -216,7 +234,7 @@ async def test_done_when_declare_collect_approve_place_publicity_cap_and_exclusi
     first = await placed(api, post, someone, start=add_months(china_today(), -2))
     assert len(first["schedule"]) == 36
     ledger = await api.http.get(
-        "/api/v1/ledger", params={"application_id": first["id"]}, headers=await api.auth("employer-a")
+        "/api/v1/ledger", params={"application_id": first["id"]}, headers=await api.auth(api.employer)
     )
     rows = ledger.json()
     assert len(rows) == 8  # two months × (post subsidy, social insurance) × (city, county)
@@ -229,12 +247,12 @@ async def test_done_when_declare_collect_approve_place_publicity_cap_and_exclusi
     assert sum(Decimal(r["amount"]) for r in rows) == Decimal("5932.90")
 
     # The flexible-employment insurance subsidy for a person on an active placement: 409 with the reason.
-    refused = await api.submit("applicant-a", flexible(someone))
+    refused = await api.submit(await api.person_account(someone), flexible(someone))
     assert refused.status_code == 409, refused.text
     assert "exclusive_with_public_welfare_post" in refused.json()["detail"]
     assert someone["id_number"] not in refused.text
 
-    ended = await api.event("employer-a", first["id"], type="employment_ended", date=china_today().isoformat())
+    ended = await api.event(api.employer, first["id"], type="employment_ended", date=china_today().isoformat())
     assert ended.status_code == 200, ended.text
     assert ended.json()["status"] == "terminated"
 
@@ -245,12 +263,12 @@ async def test_done_when_declare_collect_approve_place_publicity_cap_and_exclusi
     filed = await api.decide("region-a", filing["id"])
     assert filed.status_code == 200, filed.text
     assert [d["step"] for d in filed.json()["application"]["decisions"]] == ["hr_approval", "region_filing"]
-    assert (await api.event("employer-a", second["id"], type="employment_ended", date="2026-12-01")).status_code == 200
+    assert (await api.event(api.employer, second["id"], type="employment_ended", date="2026-12-01")).status_code == 200
 
     # The third placement of the same person is refused with placement_cap_reached, and opens no task.
-    third = await api.submit("employer-a", placement(post, someone))
+    third = await api.submit(api.employer, placement(post, someone))
     assert third.status_code == 201, third.text
-    rejected = await api.reaches("employer-a", third.json()["id"], "rejected")
+    rejected = await api.reaches(api.employer, third.json()["id"], "rejected")
     assert rejected["eligibility"] == {"eligible": False, "reasons": ["placement_cap_reached"]}
     tasks = await api.http.get(
         "/api/v1/tasks", params={"application_id": rejected["id"]}, headers=await api.auth("hr-150203-a")
@@ -261,20 +279,21 @@ async def test_done_when_declare_collect_approve_place_publicity_cap_and_exclusi
 async def test_a_placement_for_a_person_with_the_flexible_subsidy_is_refused_with_409(api: Api) -> None:
     post = await declared_and_approved(api, places=(1,))
     someone = person(sex="F", age=40)
-    insured = await api.submit("applicant-a", flexible(someone))
+    applicant = await api.person_account(someone)
+    insured = await api.submit(applicant, flexible(someone))
     assert insured.status_code == 201, insured.text
     review = await api.task("hr-150203-a", application_id=insured.json()["id"])
     approved = await api.decide("hr-150203-a", review["id"])
     assert approved.status_code == 200, approved.text
     assert approved.json()["application"]["status"] == "active"
 
-    refused = await api.submit("employer-a", placement(post, someone))
+    refused = await api.submit(api.employer, placement(post, someone))
     assert refused.status_code == 409, refused.text
     assert "exclusive_with_flexible_employment_insurance" in refused.json()["detail"]
-    ended = await api.event("applicant-a", insured.json()["id"], type="employment_ended", date="2026-12-01")
+    ended = await api.event(applicant, insured.json()["id"], type="employment_ended", date="2026-12-01")
     assert ended.status_code == 200 and ended.json()["status"] == "terminated"
     # Once that subsidy has ended, the placement may go ahead.
-    assert (await api.submit("employer-a", placement(post, someone))).status_code == 201
+    assert (await api.submit(api.employer, placement(post, someone))).status_code == 201
 
 
 async def test_two_simultaneous_approvals_for_one_person_cannot_both_start(api: Api) -> None:
@@ -282,7 +301,8 @@ async def test_two_simultaneous_approvals_for_one_person_cannot_both_start(api: 
     someone = person(age=35)
     # Both applications are pending (neither subsidy has started), so both are accepted...
     proposed, insured = await asyncio.gather(
-        api.submit("employer-a", placement(post, someone)), api.submit("applicant-a", flexible(someone))
+        api.submit(api.employer, placement(post, someone)),
+        api.submit(await api.person_account(someone), flexible(someone)),
     )
     assert (proposed.status_code, insured.status_code) == (201, 201)
     placement_task = await api.task("hr-150203-a", application_id=proposed.json()["id"])
@@ -302,21 +322,21 @@ async def test_who_may_do_what(api: Api) -> None:
     someone = person()
     assert (await api.submit("applicant-a", placement(post, someone))).status_code == 403  # employers propose
     wrong_post = placement("00000000-0000-0000-0000-000000000000", someone)
-    missing = await api.submit("employer-a", wrong_post)
+    missing = await api.submit(api.employer, wrong_post)
     assert missing.status_code == 422 and missing.json()["detail"][0]["loc"] == ["body", "post_application_id"]
     mismatched = placement(post, {**someone, "sex": "F"})
-    response = await api.submit("employer-a", mismatched)
+    response = await api.submit(api.employer, mismatched)
     assert response.status_code == 422
     assert ["body", "person", "sex"] in [e["loc"] for e in response.json()["detail"]]
     assert someone["id_number"] not in response.text
 
-    created = await api.submit("employer-a", placement(post, someone))
+    created = await api.submit(api.employer, placement(post, someone))
     review = await api.task("hr-150203-a", application_id=created.json()["id"])
     assert (await api.decide("dpf-150203-a", review["id"])).status_code == 403  # County HR's task
     assert (await api.decide("hr-150203-a", review["id"], "reject")).status_code == 422  # no reason
     assert (await api.decide("hr-150203-a", review["id"], "return", reason="x")).status_code == 422
     assert (await api.decide("hr-150203-a", review["id"])).status_code == 200
-    objection = await api.event("employer-a", created.json()["id"], type="objection", note="有异议")
+    objection = await api.event(api.employer, created.json()["id"], type="objection", note="有异议")
     assert objection.status_code == 403  # objections are recorded by county officials
     recorded = await api.event("dpf-150203-a", created.json()["id"], type="objection", note="群众反映情况不实")
     assert recorded.status_code == 200 and recorded.json()["status"] == "under_review"

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subsidy.db.models import AuditRecord, Person
 from tests.api.conftest import Login
+from tests.conftest import Acting, account_for
 from tests.helpers import months_ago, new_resident_id, rent_form, training_body
 
 
@@ -69,10 +70,11 @@ async def test_a_business_started_in_the_future_and_blank_names_are_refused(
         assert _problems(response) == [(["body", "applicant", "name"], "name_letters")]
 
 
-async def test_the_verified_rent_may_not_exceed_the_declared_one(http: httpx.AsyncClient, login: Login) -> None:
-    created = await http.post(
-        "/api/v1/applications", json=rent_form(monthly_rent="800.00"), headers=await login("applicant-a")
-    )
+async def test_the_verified_rent_may_not_exceed_the_declared_one(
+    http: httpx.AsyncClient, login: Login, acting: Acting
+) -> None:
+    body = rent_form(monthly_rent="800.00")
+    created = await http.post("/api/v1/applications", json=body, headers=await acting(body))
     assert created.status_code == 201, created.text
     official = await login("dpf-150203-b")
     task = await open_task(http, official, created.json()["id"])
@@ -129,10 +131,10 @@ async def test_a_trainee_under_16_is_refused(http: httpx.AsyncClient, login: Log
 
 
 async def test_the_same_key_with_another_body_is_refused_with_the_same_body_it_returns_the_first(
-    http: httpx.AsyncClient, login: Login
+    http: httpx.AsyncClient, acting: Acting
 ) -> None:
-    applicant = {**await login("applicant-a"), "Idempotency-Key": f"strict-{uuid.uuid4()}"}
     body = rent_form(monthly_rent="1200.00")
+    applicant = {**await acting(body), "Idempotency-Key": f"strict-{uuid.uuid4()}"}
     first = await http.post("/api/v1/applications", json=body, headers=applicant)
     assert first.status_code == 201, first.text
     typed_otherwise = {**body, "lease": {**body["lease"], "monthly_rent": "1200"}}  # type: ignore[dict-item]
@@ -154,7 +156,8 @@ async def test_a_new_name_for_a_stored_person_is_recorded_with_an_audit_record(
     http: httpx.AsyncClient, login: Login, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     id_number = new_resident_id()
-    applicant = await login("applicant-a")
+    username = await account_for(sessions, "person", id_number)  # the account bound to this person, named 张三
+    applicant = await login(username)
     first = await http.post("/api/v1/applications", json=rent_form(id_number=id_number), headers=applicant)
     assert first.status_code == 201, first.text
     body = rent_form(id_number=id_number)
@@ -173,7 +176,7 @@ async def test_a_new_name_for_a_stored_person_is_recorded_with_an_audit_record(
             )
         ).all()
     assert [(r.actor, r.detail) for r in renamed] == [
-        ("applicant-a", {"person_id": str(person.id), "previous_name": "张三", "name": "张三丰"})
+        (username, {"person_id": str(person.id), "previous_name": "张三", "name": "张三丰"})
     ]
 
 

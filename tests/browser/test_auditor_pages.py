@@ -5,14 +5,20 @@ from __future__ import annotations
 import json
 
 from playwright.async_api import Page, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.browser.conftest import assert_accessible, sign_in, sign_out
 from tests.browser.test_pages import apply_through_the_form, open_task_of
+from tests.conftest import account_for
+from tests.helpers import new_resident_id
 
 
-async def test_an_auditor_reads_the_timeline_downloads_and_replays(page: Page) -> None:
-    await sign_in(page, "applicant-a")
-    await apply_through_the_form(page)
+async def test_an_auditor_reads_the_timeline_downloads_and_replays(
+    page: Page, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    person = new_resident_id()
+    await sign_in(page, await account_for(sessions, "person", person, name="李明"))
+    await apply_through_the_form(page, person)
     reference = (await page.locator("#reference").inner_text()).strip()
     await sign_out(page)
     await sign_in(page, "dpf-150203-b")

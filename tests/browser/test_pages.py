@@ -6,8 +6,10 @@ import asyncio
 import re
 
 from playwright.async_api import Page, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.browser.conftest import assert_accessible, sign_in, sign_out
+from tests.conftest import account_for
 from tests.helpers import months_ago, new_resident_id, with_bad_checksum
 
 
@@ -67,15 +69,18 @@ async def fill_rent_form_by_keyboard(page: Page, answers: dict[str, str]) -> Non
         await type_into(page, selector, answers[selector])
 
 
-async def test_keyboard_only_application_and_county_approval(page: Page) -> None:
+async def test_keyboard_only_application_and_county_approval(
+    page: Page, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    person = new_resident_id()
+    applicant = await account_for(sessions, "person", person, name="李明")
     await page.goto("/login")
-    await type_into(page, "#username", "applicant-a")
+    await type_into(page, "#username", applicant)
     await type_into(page, "#password", "demo")
     await page.keyboard.press("Enter")
     await page.wait_for_url("**/my/applications")
     await page.goto("/apply/rent-subsidy")
 
-    person = new_resident_id()
     answers = rent_answers(person)
     answers["#applicant-id_number"] = with_bad_checksum(person)
     await fill_rent_form_by_keyboard(page, answers)
@@ -136,7 +141,7 @@ async def test_keyboard_only_application_and_county_approval(page: Page) -> None
     await expect(page.locator(".notice")).to_contain_text("您的审核意见已记录")
     await sign_out(page)
 
-    await sign_in(page, "applicant-a")
+    await sign_in(page, applicant)
     await page.goto(application_url)
     await expect(page.locator("main")).to_contain_text("享受中（按月发放）")
     rows = page.locator("#schedule-caption ~ tbody tr")
@@ -225,10 +230,10 @@ async def test_pages_with_personal_data_are_not_cached_and_scripts_are_restricte
     assert session["httpOnly"] and session["secure"] and session["sameSite"] == "Lax"
 
 
-async def apply_through_the_form(page: Page, monthly_rent: str = "1200.00") -> str:
+async def apply_through_the_form(page: Page, id_number: str, monthly_rent: str = "1200.00") -> str:
     """Submit a rent subsidy application on the pages; returns the application's page URL."""
     await page.goto("/apply/rent-subsidy")
-    answers = rent_answers(new_resident_id())
+    answers = rent_answers(id_number)
     answers["#lease-monthly_rent"] = monthly_rent
     for selector, value in answers.items():
         await page.fill(selector, value)
@@ -252,9 +257,13 @@ async def open_task_of(page: Page, reference: str) -> None:
     await page.wait_for_url("**/tasks/*")
 
 
-async def test_return_correct_refusal_on_the_page_and_withdraw(page: Page) -> None:
-    await sign_in(page, "applicant-a")
-    application_url = await apply_through_the_form(page)
+async def test_return_correct_refusal_on_the_page_and_withdraw(
+    page: Page, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    person = new_resident_id()
+    applicant = await account_for(sessions, "person", person, name="李明")
+    await sign_in(page, applicant)
+    application_url = await apply_through_the_form(page, person)
     reference = (await page.locator("#reference").inner_text()).strip()
     await sign_out(page)
 
@@ -272,7 +281,7 @@ async def test_return_correct_refusal_on_the_page_and_withdraw(page: Page) -> No
     await page.wait_for_url("**/inbox?decided=*")
     await sign_out(page)
 
-    await sign_in(page, "applicant-a")
+    await sign_in(page, applicant)
     await page.goto(application_url)
     await expect(page.locator("main")).to_contain_text("退回补正")
     await expect(page.locator("main")).to_contain_text("请补充租赁合同原件照片")
@@ -304,7 +313,7 @@ async def test_return_correct_refusal_on_the_page_and_withdraw(page: Page) -> No
     await page.wait_for_url("**/inbox?decided=*")
     await sign_out(page)
 
-    await sign_in(page, "applicant-a")
+    await sign_in(page, applicant)
     await page.goto(application_url)
     await expect(page.locator("tbody")).to_contain_text("900.00")
     await page.get_by_role("link", name="撤回申请").click()

@@ -32,6 +32,7 @@ from subsidy.service.embedded import EmbeddedPostgres, free_port, installed_bina
 from subsidy.service.seed import seed_demo_accounts, seed_policies
 from subsidy.service.temporal import DATA_CONVERTER, connect
 from tests.calendars import seed_calendars_for_tests
+from tests.conftest import account_for, party_of
 
 START_TIMEOUT = 60
 
@@ -278,6 +279,19 @@ async def token(http: httpx.AsyncClient, username: str) -> dict[str, str]:
     response = await http.post("/api/v1/auth/token", data={"username": username, "password": "demo"})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def applicant_of(service: Service, http: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, str]:
+    """The token of the account bound to the person an application body names (made for the test)."""
+    engine = create_engine(service.postgres.url, pool_size=1)
+    try:
+        kind, identifier, name, cert, county = party_of(body)
+        username = await account_for(
+            session_factory(engine), kind, identifier, name=name, disability_cert_number=cert, county=county
+        )
+    finally:
+        await engine.dispose()
+    return await token(http, username)
 
 
 async def eventually(check: Any, seconds: float, what: str) -> Any:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from subsidy.activities.audit import _CHAIN_LOCK
-from tests.faults.conftest import Service, eventually, token
+from tests.faults.conftest import Service, applicant_of, eventually, token
 from tests.helpers import rent_form
 
 
@@ -44,15 +44,16 @@ async def test_a_submission_cut_off_by_a_killed_api_gives_one_application_on_ret
     postgres = service.postgres
     api = await service.start_api()
     service.start_worker()
-    applicant, official = await token(http, "applicant-a"), await token(http, "dpf-150203-b")
+    official = await token(http, "dpf-150203-b")
     before = await postgres.counts()
 
-    def submission(key: str) -> tuple[dict[str, Any], dict[str, str]]:
-        return rent_form(), {**applicant, "Idempotency-Key": key}
+    async def submission(key: str) -> tuple[dict[str, Any], dict[str, str]]:
+        body = rent_form()
+        return body, {**await applicant_of(service, http, body), "Idempotency-Key": key}
 
     # 1. Killed inside the transaction.
     first_key = f"fault-d-{uuid.uuid4()}"
-    first_body, first_headers = submission(first_key)
+    first_body, first_headers = await submission(first_key)
     holder = await postgres.connect()
     await holder.execute("SELECT pg_advisory_lock($1)", _CHAIN_LOCK)
     try:
@@ -74,7 +75,7 @@ async def test_a_submission_cut_off_by_a_killed_api_gives_one_application_on_ret
 
     # 2. Killed after the commit, while starting the workflow.
     second_key = f"fault-d-{uuid.uuid4()}"
-    second_body, second_headers = submission(second_key)
+    second_body, second_headers = await submission(second_key)
     server = service.temporal.process()
     server.send_signal(signal.SIGSTOP)
     try:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 
-from tests.faults.conftest import Service, eventually, token
+from tests.faults.conftest import Service, applicant_of, eventually, token
 from tests.helpers import months_ago, rent_form
 
 MONTHS_OVER = 14
@@ -37,12 +37,12 @@ async def test_activities_outlive_a_postgres_restart_without_losing_or_doubling_
     postgres = service.postgres
     await service.start_api()
     service.start_worker()
-    applicant, official = await token(http, "applicant-a"), await token(http, "dpf-150203-b")
+    paid_body, reviewed_body = rent_form(license_date=months_ago(MONTHS_OVER, days=1)), rent_form()
+    applicant, official = await applicant_of(service, http, paid_body), await token(http, "dpf-150203-b")
+    other_applicant = await applicant_of(service, http, reviewed_body)
     before = await postgres.counts()
 
-    paid = await http.post(
-        "/api/v1/applications", json=rent_form(license_date=months_ago(MONTHS_OVER, days=1)), headers=applicant
-    )
+    paid = await http.post("/api/v1/applications", json=paid_body, headers=applicant)
     assert paid.status_code == 201, paid.text
     paid_id = paid.json()["id"]
 
@@ -61,7 +61,7 @@ async def test_activities_outlive_a_postgres_restart_without_losing_or_doubling_
     )
     assert decided.status_code == 200, decided.text
     await blocker.execute("LOCK TABLE tasks IN SHARE MODE")
-    reviewed = await http.post("/api/v1/applications", json=rent_form(), headers=applicant)
+    reviewed = await http.post("/api/v1/applications", json=reviewed_body, headers=other_applicant)
     assert reviewed.status_code == 201, reviewed.text
     reviewed_id = reviewed.json()["id"]
 

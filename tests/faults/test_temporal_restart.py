@@ -15,7 +15,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 
-from tests.faults.conftest import Service, eventually, token
+from tests.faults.conftest import Service, applicant_of, eventually, token
 from tests.helpers import china_today, months_ago, rent_form
 
 
@@ -39,13 +39,18 @@ async def test_workflows_waiting_on_tasks_and_timers_continue_after_a_temporal_r
     postgres, temporal = service.postgres, service.temporal
     await service.start_api()
     service.start_worker()
-    applicant, official = await token(http, "applicant-a"), await token(http, "dpf-150203-b")
+    official = await token(http, "dpf-150203-b")
     before = await postgres.counts()
+    # Each application is of another person, filed by the account bound to that person.
+    applicant_of_application: dict[str, dict[str, str]] = {}
 
     async def submit(**form: Any) -> str:
-        created = await http.post("/api/v1/applications", json=rent_form(**form), headers=applicant)
+        body = rent_form(**form)
+        applicant = await applicant_of(service, http, body)
+        created = await http.post("/api/v1/applications", json=body, headers=applicant)
         assert created.status_code == 201, created.text
         application_id: str = created.json()["id"]
+        applicant_of_application[application_id] = applicant
         return application_id
 
     async def task_of(application_id: str) -> str | None:
@@ -53,7 +58,11 @@ async def test_workflows_waiting_on_tasks_and_timers_continue_after_a_temporal_r
         return response.json()[0]["id"] if response.status_code == 200 and response.json() else None
 
     async def ledger_rows(application_id: str) -> int:
-        response = await http.get("/api/v1/ledger", params={"application_id": application_id}, headers=applicant)
+        response = await http.get(
+            "/api/v1/ledger",
+            params={"application_id": application_id},
+            headers=applicant_of_application[application_id],
+        )
         return int(response.headers["X-Total-Count"]) if response.status_code == 200 else -1
 
     async def approve(application_id: str) -> None:
@@ -90,12 +99,13 @@ async def test_workflows_waiting_on_tasks_and_timers_continue_after_a_temporal_r
         down = await probe.get("/healthz")
     assert down.status_code == 503 and down.json()["temporal"] == "down"
     # A submission meanwhile: kept, answered 503, and started when the client sends it again with the same key.
-    during = rent_form(license_date=months_ago(13, days=1))
-    keyed = {**applicant, "Idempotency-Key": f"fault-b-{uuid.uuid4()}"}
+    during, unkeyed_body = rent_form(license_date=months_ago(13, days=1)), rent_form(license_date=months_ago(13))
+    keyed = {**await applicant_of(service, http, during), "Idempotency-Key": f"fault-b-{uuid.uuid4()}"}
+    applicant = await applicant_of(service, http, unkeyed_body)
     refused = await http.post("/api/v1/applications", json=during, headers=keyed)
     assert refused.status_code == 503, refused.text
     assert "same Idempotency-Key" in refused.json()["detail"]
-    unkeyed = await http.post("/api/v1/applications", json=rent_form(license_date=months_ago(13)), headers=applicant)
+    unkeyed = await http.post("/api/v1/applications", json=unkeyed_body, headers=applicant)
     assert unkeyed.status_code == 503, unkeyed.text
     assert "starts by itself" in unkeyed.json()["detail"]
     # The applicant finds it in their list (newest first), saved as submitted.
@@ -123,7 +133,7 @@ async def test_workflows_waiting_on_tasks_and_timers_continue_after_a_temporal_r
     closed = await http.post(
         f"/api/v1/applications/{waiting_on_month}/events",
         json={"type": "business_closed", "date": china_today().isoformat()},
-        headers=applicant,
+        headers=applicant_of_application[waiting_on_month],
     )
     assert closed.status_code == 200, closed.text
     assert closed.json()["status"] == "terminated"

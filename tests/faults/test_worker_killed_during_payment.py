@@ -19,7 +19,7 @@ from temporalio.api.enums.v1 import EventType
 
 from subsidy.db.models import AuditRecord, LedgerEntry, ScheduledPayment
 from subsidy.db.session import create_engine, session_factory
-from tests.faults.conftest import Service, eventually, token
+from tests.faults.conftest import Service, applicant_of, eventually, token
 from tests.helpers import months_ago, rent_form
 
 MONTHS_OVER = 14  # licence 14 months and a day ago: 14 months are paid at approval, two ledger rows each
@@ -33,11 +33,12 @@ async def test_a_worker_killed_in_a_payment_is_replaced_and_each_month_is_paid_o
     before = await postgres.counts()
     await service.start_api()
     first_worker = service.start_worker()
-    applicant, official = await token(http, "applicant-a"), await token(http, "dpf-150203-b")
+    body = rent_form(license_date=months_ago(MONTHS_OVER, days=1))
+    applicant, official = await applicant_of(service, http, body), await token(http, "dpf-150203-b")
 
     created = await http.post(
         "/api/v1/applications",
-        json=rent_form(license_date=months_ago(MONTHS_OVER, days=1)),
+        json=body,
         headers={**applicant, "Idempotency-Key": f"fault-a-{uuid.uuid4()}"},
     )
     assert created.status_code == 201, created.text

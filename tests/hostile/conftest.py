@@ -18,7 +18,7 @@ from subsidy.db.migrate import upgrade
 from subsidy.db.session import create_engine, session_factory
 from subsidy.service.seed import seed_demo_accounts, seed_policies
 from tests.calendars import seed_calendars_for_tests
-from tests.conftest import Login, bearer_login, forget_failed_sign_ins, running_service
+from tests.conftest import Acting, Login, bearer_login, bound_login, forget_failed_sign_ins, running_service
 
 
 @pytest.fixture(scope="package")
@@ -69,3 +69,8 @@ async def http(
 @pytest.fixture
 def login(http: httpx.AsyncClient) -> Login:
     return bearer_login(http)
+
+
+@pytest.fixture
+def acting(http: httpx.AsyncClient, hostile_sessions: async_sessionmaker[AsyncSession]) -> Acting:
+    return bound_login(http, hostile_sessions)

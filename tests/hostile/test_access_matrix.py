@@ -11,6 +11,7 @@ tests/workflows and tests/api/test_public_welfare_api.py.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,13 +20,16 @@ from typing import Any
 import httpx
 import pytest
 
+from subsidy.policy.identifiers import validate_resident_id
 from subsidy.policy.rent import add_months
+from subsidy.service.seed import DEMO_BINDINGS, DemoBinding
 from tests.helpers import (
     china_today,
     months_ago,
     new_credit_code,
     new_resident_id,
     new_resident_id_of,
+    own_rent_form,
     rent_form,
     training_body,
 )
@@ -150,10 +154,10 @@ class Matrix:
         raise AssertionError(f"{application_id} never became {wanted}")
 
 
-def declaration(year: int) -> dict[str, Any]:
+def declaration(year: int, credit_code: str = DEMO_BINDINGS["employer-a"].identifier) -> dict[str, Any]:
     return {
         "program": "public_welfare_post",
-        "employer": {"name": "包头市某社区服务中心", "credit_code": new_credit_code()},
+        "employer": {"name": "包头市某社区服务中心", "credit_code": credit_code},
         "county": "150203",
         "year": year,
         "posts": [{"title": "社区服务岗", "category": "public_service", "count": 2, "monthly_wage": "2200.00"}],
@@ -174,6 +178,50 @@ def person() -> dict[str, Any]:
     }
 
 
+def bound_person(bound: DemoBinding) -> dict[str, Any]:
+    """The `person` part of a form for a demo applicant's bound person: sex, birth and severity from the numbers."""
+    resident = validate_resident_id(bound.identifier)
+    assert bound.disability_cert_number is not None
+    return {
+        "name": bound.name,
+        "id_number": bound.identifier,
+        "disability_cert_number": bound.disability_cert_number,
+        "sex": resident.sex,
+        "birth_date": resident.birth_date.isoformat(),
+        "severe_disability": int(bound.disability_cert_number[19]) <= 2,
+        "special_hardship": False,
+    }
+
+
+def flexible_form(bound: DemoBinding) -> dict[str, Any]:
+    return {
+        "program": "flexible_employment_insurance_subsidy",
+        "county": bound.county,
+        "person": bound_person(bound),
+        "start_date": china_today().isoformat(),
+    }
+
+
+def registration_body(kind: str = "person") -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "username": f"reg-{uuid.uuid4().hex[:12]}",
+        "password": "correct horse battery",
+        "kind": kind,
+        "name": "赵六",
+        "phone": "13800000002",
+        "county": "150203",
+    }
+    if kind == "person":
+        id_number = new_resident_id()
+        return {**body, "id_number": id_number, "disability_cert_number": id_number + "42"}
+    return {**body, "credit_code": new_credit_code()}
+
+
+# County DPF officials may file rent and flexible-insurance applications at the service window for persons of their
+# county: in the submission rows they are tried in a row of their own, with a person nobody else applies for.
+WINDOW = {"150203": {"dpf-150203-a", "dpf-150203-b"}, "150204": {"dpf-150204-a"}}
+
+
 @pytest.fixture
 async def matrix(http: httpx.AsyncClient) -> Matrix:
     found = Matrix(http)
@@ -188,15 +236,13 @@ async def test_every_role_and_county_against_every_endpoint_and_decision(matrix:
     m = matrix
     past = months_ago(14, days=1)
     # ---- submissions: each program by its applicant role only ------------------------------------------
-    rent_rows = {
-        "150203": rent_form(license_date=past, hukou_county="150203"),
-        "150204": rent_form(license_date=past, hukou_county="150204", id_number=new_resident_id("150204")),
-    }
     submitter = {"150203": "applicant-a", "150204": "applicant-b"}
+    rent_rows = {county: own_rent_form(user, license_date=past) for county, user in submitter.items()}
     rent: dict[str, str] = {}
     for county, body in rent_rows.items():
         for user in EVERYONE:
-            if user not in ("applicant-a", "applicant-b"):
+            # The other applicant too: 403 not_bound_to_this_person, whatever that person's status.
+            if user != submitter[county] and user not in WINDOW[county]:
                 m.record(
                     f"submit rent_subsidy ({county})",
                     user,
@@ -212,24 +258,30 @@ async def test_every_role_and_county_against_every_endpoint_and_decision(matrix:
             "provider-a",
         ),
         "public_welfare_post": (declaration(china_today().year + 1), "employer-a"),
-        "flexible_employment_insurance_subsidy": (
-            {
-                "program": "flexible_employment_insurance_subsidy",
-                "county": "150203",
-                "person": person(),
-                "start_date": china_today().isoformat(),
-            },
-            "applicant-a",
-        ),
+        "flexible_employment_insurance_subsidy": (flexible_form(DEMO_BINDINGS["applicant-a"]), "applicant-a"),
     }
     created_of: dict[str, str] = {}
     for program, (body, allowed) in programs.items():
         for user in EVERYONE:
-            if user != allowed and not (program.startswith("flexible") and user == "applicant-b"):
+            if user != allowed and not (program.startswith("flexible") and user in WINDOW["150203"]):
                 m.record(f"submit {program}", user, 401 if user == ANONYMOUS else 403, await m.submit(user, body))
         created = await m.submit(allowed, body)
         m.record(f"submit {program}", allowed, 201, created)
         created_of[program] = created.json()["id"]
+    # Declarations and class plans under someone else's credit code: 403 for the employer and the provider.
+    other_code = await m.submit("employer-a", declaration(china_today().year + 1, new_credit_code()))
+    m.record("submit public_welfare_post (another credit code)", "employer-a", 403, other_code)
+    other_provider = training_body([new_resident_id(born=date(1985, 7, 1))], planned_cost="1500.00")
+    other_provider["provider"] = {"name": "另一培训机构", "credit_code": new_credit_code()}
+    m.record(
+        "submit training_subsidy (another provider)", "provider-a", 403, await m.submit("provider-a", other_provider)
+    )
+    # Filing at the service window: the County DPF of the person's county only.
+    window_body = rent_form(license_date=past)
+    for user in ("dpf-150204-a", "hr-150203-a", "city-a"):
+        m.record("window filing rent_subsidy (150203)", user, 403, await m.submit(user, window_body))
+    filed = await m.submit("dpf-150203-a", window_body)
+    m.record("window filing rent_subsidy (150203)", "dpf-150203-a", 201, filed)
 
     # ---- reads of one application per county: its own people and county, the city, the auditor -----------
     for county, application_id in rent.items():
@@ -287,7 +339,51 @@ async def test_every_role_and_county_against_every_endpoint_and_decision(matrix:
         json={"payloads": []},
     )
 
+    # ---- registrations: anyone may register; the County DPF of its county verifies; until then nothing ------
+    registered = registration_body()
+    created = await m.call(ANONYMOUS, "POST", "/api/v1/registrations", json=registered)
+    m.record("register", ANONYMOUS, 201, created)
+    registration_id = created.json()["id"]
+    m.record(
+        "register (user name taken)",
+        ANONYMOUS,
+        409,
+        await m.call(
+            ANONYMOUS, "POST", "/api/v1/registrations", json={**registration_body(), "username": registered["username"]}
+        ),
+    )
+    pending = await m.http.post(
+        "/api/v1/auth/token", data={"username": registered["username"], "password": registered["password"]}
+    )
+    m.tokens["pending"] = {"Authorization": f"Bearer {pending.json()['access_token']}"}
+    for method, path, body in (
+        ("GET", "/api/v1/applications", None),
+        ("POST", "/api/v1/applications", rent_form(id_number=registered["id_number"])),
+        ("GET", f"/api/v1/applications/{registration_id}", None),
+        ("GET", "/api/v1/ledger", None),
+        ("GET", "/api/v1/tasks", None),
+        ("GET", "/api/v1/public-welfare-posts", None),
+        ("GET", "/api/v1/audit/log/verify", None),
+    ):
+        m.record(
+            f"{method} {path} (account not verified)", "pending", 403, await m.call("pending", method, path, json=body)
+        )
+    m.record("GET me (account not verified)", "pending", 200, await m.call("pending", "GET", "/api/v1/me"))
+    path = f"/api/v1/registrations/{registration_id}"
+    m.record("GET own registration", "pending", 200, await m.call("pending", "GET", path))
+    await m.row("GET registration (150203)", "GET", path, expect({*WINDOW["150203"], *CITY_WIDE}, 200, 404))
+    check = await m.task("dpf-150203-b", registration_id)
+    await m.decision_row("registration check County DPF (150203)", check["id"], "dpf-150203-b", peers=["dpf-150203-a"])
+
     # ---- decisions: each kind of task by its role and county only -----------------------------------------
+    window_task = await m.task("dpf-150203-b", filed.json()["id"])
+    # The official who filed it at the window may not decide it (separation of duties); a colleague may.
+    await m.decision_row(
+        "window-filed rent county review (150203)",
+        window_task["id"],
+        "dpf-150203-b",
+        body={"values": {"monthly_rent": "1200.00"}},
+    )
     task_203 = await m.task("dpf-150203-a", rent["150203"])
     # Round 1 returned by dpf-150203-a; the corrected application's round 2 may not be approved by the same official.
     await m.decision_row(
@@ -370,7 +466,7 @@ async def test_every_role_and_county_against_every_endpoint_and_decision(matrix:
             refused = 401 if user == ANONYMOUS else 403 if user in SEES["150203"] else 404
             m.record("business_closed (150203)", user, refused, await m.call(user, "POST", path, json=closed))
     m.record("business_closed (150203)", "dpf-150203-a", 200, await m.call("dpf-150203-a", "POST", path, json=closed))
-    withdrawable = await m.submit("applicant-b", rent_form(hukou_county="150204", id_number=new_resident_id("150204")))
+    withdrawable = await m.submit("applicant-b", flexible_form(DEMO_BINDINGS["applicant-b"]))
     path = f"/api/v1/applications/{withdrawable.json()['id']}/events"
     for user in EVERYONE:
         if user != "applicant-b":
@@ -387,7 +483,9 @@ async def test_every_role_and_county_against_every_endpoint_and_decision(matrix:
 
 async def test_the_pages_follow_the_same_matrix(http: httpx.AsyncClient, login: Login) -> None:
     """Officials' inbox and task pages, applicants' pages: the same rules through the session cookie."""
-    created = await http.post("/api/v1/applications", json=rent_form(), headers=await login("applicant-a"))
+    applicant = await login("applicant-a")
+    created = await http.post("/api/v1/applications", json=own_rent_form("applicant-a"), headers=applicant)
+    assert created.status_code == 201, created.text
     application_id = created.json()["id"]
     official = await login("dpf-150203-a")
     for _ in range(150):
@@ -420,4 +518,9 @@ async def test_the_pages_follow_the_same_matrix(http: httpx.AsyncClient, login: 
                     misses.append(f"{path} as {user}: expected {expected}, got {response.status_code}")
 
     await asyncio.gather(*(visit(user) for user in EVERYONE))
+    # Withdrawn, so that the person bound to applicant-a may apply again in other tests.
+    withdrawn = await http.post(
+        f"/api/v1/applications/{application_id}/events", json={"type": "withdrawn"}, headers=applicant
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
     assert misses == [], "\n".join(misses)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subsidy.db.models import AuditRecord
 from tests.helpers import new_resident_id, rent_form
-from tests.hostile.conftest import Login
+from tests.hostile.conftest import Acting, Login
 from tests.hostile.pages import csrf_token, page_login
 
 pytestmark = pytest.mark.timeout(180)
@@ -53,7 +53,7 @@ async def wait_for_tasks(http: httpx.AsyncClient, headers: dict[str, str], appli
 
 
 async def test_admin_creates_a_jiuyuan_official_who_changes_the_one_time_password_sees_jiuyuan_only_and_is_disabled(
-    http: httpx.AsyncClient, login: Login, hostile_sessions: async_sessionmaker[AsyncSession]
+    http: httpx.AsyncClient, login: Login, acting: Acting, hostile_sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     admin = await login("admin-a")
     created = await http.post(
@@ -74,6 +74,7 @@ async def test_admin_creates_a_jiuyuan_official_who_changes_the_one_time_passwor
         "roles": ["county_dpf"],
         "county": "150207",
         "must_change_password": True,
+        "acts_for": None,
     }
     refused = await http.get("/api/v1/tasks", headers=otp_token)
     assert refused.status_code == 403 and "password_change_required" in refused.text
@@ -100,13 +101,11 @@ async def test_admin_creates_a_jiuyuan_official_who_changes_the_one_time_passwor
         ).status_code == 401
 
         # 九原区's inbox only: a task of 150207 is there, one of 150203 is not.
-        applicant = await login("applicant-a")
-        jiuyuan = await http.post(
-            "/api/v1/applications",
-            json=rent_form(id_number=new_resident_id("150207"), hukou_county="150207"),
-            headers=applicant,
-        )
-        kundulun = await http.post("/api/v1/applications", json=rent_form(), headers=applicant)
+        # Each by the account bound to its person.
+        jiuyuan_body = rent_form(id_number=new_resident_id("150207"), hukou_county="150207")
+        jiuyuan = await http.post("/api/v1/applications", json=jiuyuan_body, headers=await acting(jiuyuan_body))
+        kundulun_body = rent_form()
+        kundulun = await http.post("/api/v1/applications", json=kundulun_body, headers=await acting(kundulun_body))
         assert jiuyuan.status_code == kundulun.status_code == 201
         official = await token_of(http, "dpf-150207-a", NEW_PASSWORD)
         assert len(await wait_for_tasks(http, official, jiuyuan.json()["id"])) == 1
@@ -132,7 +131,7 @@ async def test_admin_creates_a_jiuyuan_official_who_changes_the_one_time_passwor
 
 
 async def test_accounts_are_listed_searched_enabled_and_reset_and_no_admin_acts_on_their_own(
-    http: httpx.AsyncClient, login: Login, hostile_sessions: async_sessionmaker[AsyncSession]
+    http: httpx.AsyncClient, login: Login, acting: Acting, hostile_sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     admin = await login("admin-a")
     username = f"hr-150205-{uuid.uuid4().hex[:6]}"

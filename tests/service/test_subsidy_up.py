@@ -17,7 +17,7 @@ import pytest
 from subsidy.policy.calendar_file import packaged_years
 from subsidy.policy.workdays import china_today
 from subsidy.service.embedded import free_port, installed_binary
-from tests.helpers import months_ago, rent_form
+from tests.helpers import months_ago, own_rent_form
 
 START_TIMEOUT = 120
 
@@ -106,7 +106,9 @@ def test_subsidy_up_serves_stops_cleanly_and_keeps_everything_across_restarts(ho
 
     applicant = service.login("applicant-a")
     created = service.client.post(
-        "/api/v1/applications", json=rent_form(license_date=months_ago(14, days=1)), headers=applicant
+        "/api/v1/applications",
+        json=own_rent_form("applicant-a", license_date=months_ago(14, days=1)),
+        headers=applicant,
     )
     assert created.status_code == 201, created.text
     application_id = created.json()["id"]

@@ -24,10 +24,12 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus
 
 from subsidy.activities.audit import _CHAIN_LOCK
+from subsidy.db.session import create_engine, session_factory
 from subsidy.service.embedded import EmbeddedPostgres, free_port, installed_binary
 from subsidy.service.parts import TemporalPart
 from subsidy.service.supervisor import PidRecord
 from subsidy.service.temporal import connect
+from tests.conftest import account_for, party_of
 from tests.helpers import months_ago, rent_form
 from tests.service.test_subsidy_up import Running, _environment, _leftovers, _wait_for
 
@@ -78,6 +80,23 @@ def _counts(home: Path) -> dict[str, int]:
     return asyncio.run(count())
 
 
+def _applicant(service: Running, home: Path, body: dict[str, Any]) -> dict[str, str]:
+    """The token of the account bound to the person a rent form names (made through `create_bound_account`, as the
+    County DPF's verification binds one): an account applies only for its own person."""
+
+    async def bind() -> str:
+        engine = create_engine(f"postgresql://postgres@/subsidy?host={_postmaster(home)[1]}", pool_size=1)
+        try:
+            kind, identifier, name, cert, county = party_of(body)
+            return await account_for(
+                session_factory(engine), kind, identifier, name=name, disability_cert_number=cert, county=county
+            )
+        finally:
+            await engine.dispose()
+
+    return service.login(asyncio.run(bind()))
+
+
 def _kill(service: Running) -> None:
     service.client.close()
     service.process.send_signal(signal.SIGKILL)
@@ -116,25 +135,28 @@ def test_subsidy_up_killed_with_sigkill_mid_submission_starts_again_on_the_same_
     env = {**_environment(home), "SUBSIDY_SWEEP_SECONDS": "2"}
     port = free_port()
     service = Running(home, port, env)
-    applicant, official = service.login("applicant-a"), service.login("dpf-150203-b")
+    official = service.login("dpf-150203-b")
     # Every process under it (Temporal, the postmaster and its backends) must end with it.
     parts = [child.pid for child in psutil.Process(service.process.pid).children(recursive=True)]
     assert len(parts) >= 3
 
     # Decided before the crash: 14 months paid, 28 ledger rows.
-    paid = service.client.post(
-        "/api/v1/applications", json=rent_form(license_date=months_ago(14, days=1)), headers=applicant
-    ).json()["id"]
+    paid_body = rent_form(license_date=months_ago(14, days=1))
+    applicant = _applicant(service, home, paid_body)
+    paid = service.client.post("/api/v1/applications", json=paid_body, headers=applicant).json()["id"]
     _wait_for(lambda: _tasks(service, official, paid))
     _approve(service, official, _tasks(service, official, paid)[0])
     _wait_for(lambda: _ledger_rows(service, applicant, paid) == 28)
 
+    # One person per key, applying with the account bound to them; a retry sends the same body from that account.
     bodies: dict[str, dict[str, Any]] = {}
+    tokens: dict[str, dict[str, str]] = {}
 
     def submission(key: str) -> tuple[dict[str, Any], dict[str, str]]:
-        # A client retries with the same body: the same key with another body is refused.
-        body = bodies.setdefault(key, rent_form(license_date=months_ago(14, days=1)))
-        return body, {**applicant, "Idempotency-Key": key}
+        if key not in bodies:
+            bodies[key] = rent_form(license_date=months_ago(14, days=1))
+            tokens[key] = _applicant(service, home, bodies[key])
+        return bodies[key], {**tokens[key], "Idempotency-Key": key}
 
     # Three submitted, their workflows waiting on the County DPF's review.
     done_keys = [f"crash-{uuid.uuid4()}" for _ in range(3)]
@@ -151,6 +173,8 @@ def test_subsidy_up_killed_with_sigkill_mid_submission_starts_again_on_the_same_
 
     # Three more in flight, held inside their transactions (the audit log's chain lock is ours), when the kill lands.
     cut_keys = [f"crash-{uuid.uuid4()}" for _ in range(3)]
+    for key in cut_keys:
+        submission(key)  # their people's accounts, made before the requests go out
 
     def send(key: str) -> int | str:
         body, headers = submission(key)
@@ -192,7 +216,7 @@ def test_subsidy_up_killed_with_sigkill_mid_submission_starts_again_on_the_same_
     try:
         assert time.monotonic() - killed_at < 60
         assert _healthy(again)
-        applicant, official = again.login("applicant-a"), again.login("dpf-150203-b")
+        official = again.login("dpf-150203-b")
         assert _counts(home) == before  # the cut-off ones were never committed; nothing lost
         for key in done_keys:  # the client's retries: the kept ones are found, the cut-off ones created now
             body, headers = submission(key)
@@ -208,7 +232,7 @@ def test_subsidy_up_killed_with_sigkill_mid_submission_starts_again_on_the_same_
             _wait_for(lambda a=application_id: _tasks(again, official, a))
         # The workflows that waited across the crash still take their decision and pay.
         _approve(again, official, _tasks(again, official, done[done_keys[0]])[0])
-        _wait_for(lambda: _ledger_rows(again, applicant, done[done_keys[0]]) == 28)
+        _wait_for(lambda: _ledger_rows(again, tokens[done_keys[0]], done[done_keys[0]]) == 28)
         time.sleep(1)  # a doubled workflow would have opened a second task by now
         assert [len(_tasks(again, official, a)) for a in [*done.values()][1:] + cut] == [1] * 5
         assert _counts(home) == {"applications": 7, "tasks": 7, "ledger": 56}
@@ -225,8 +249,11 @@ def test_the_embedded_temporal_killed_alone_comes_back_and_a_second_death_within
     env = {**_environment(home), "SUBSIDY_PART_RESTARTS": "1"}
     service = Running(home, free_port(), env)
     try:
-        applicant, official = service.login("applicant-a"), service.login("dpf-150203-b")
-        waiting = service.client.post("/api/v1/applications", json=rent_form(), headers=applicant).json()["id"]
+        official = service.login("dpf-150203-b")
+        waiting_body = rent_form()
+        waiting = service.client.post(
+            "/api/v1/applications", json=waiting_body, headers=_applicant(service, home, waiting_body)
+        ).json()["id"]
         _wait_for(lambda: _tasks(service, official, waiting))
         first = _temporal_pid(home)
         os.kill(first, signal.SIGKILL)
@@ -249,9 +276,9 @@ def test_the_embedded_temporal_killed_alone_comes_back_and_a_second_death_within
 
         _wait_for(lambda: asyncio.run(status()) == WorkflowExecutionStatus.COMPLETED)
         # Started afterwards: the worker polls the new server.
-        started = service.client.post(
-            "/api/v1/applications", json=rent_form(license_date=months_ago(14, days=1)), headers=applicant
-        )
+        started_body = rent_form(license_date=months_ago(14, days=1))
+        applicant = _applicant(service, home, started_body)
+        started = service.client.post("/api/v1/applications", json=started_body, headers=applicant)
         assert started.status_code == 201, started.text
         fresh = started.json()["id"]
         _wait_for(lambda: _tasks(service, official, fresh))
@@ -276,8 +303,11 @@ def test_the_embedded_postgres_killed_alone_is_restarted_and_the_service_works_a
     env = {**_environment(home), "SUBSIDY_SWEEP_SECONDS": "2"}
     service = Running(home, free_port(), env)
     try:
-        applicant, official = service.login("applicant-a"), service.login("dpf-150203-b")
-        waiting = service.client.post("/api/v1/applications", json=rent_form(), headers=applicant).json()["id"]
+        official = service.login("dpf-150203-b")
+        waiting_body = rent_form()
+        waiting = service.client.post(
+            "/api/v1/applications", json=waiting_body, headers=_applicant(service, home, waiting_body)
+        ).json()["id"]
         _wait_for(lambda: _tasks(service, official, waiting))
         before = _counts(home)
         first, _ = _postmaster(home)
@@ -287,9 +317,9 @@ def test_the_embedded_postgres_killed_alone_is_restarted_and_the_service_works_a
         _wait_for(lambda: _postmaster(home)[0] != first and _healthy(service), 60)
         _wait_for(lambda: "embedded PostgreSQL is back" in service.log.read_text())
         assert _counts(home) == before
-        created = service.client.post(
-            "/api/v1/applications", json=rent_form(license_date=months_ago(14, days=1)), headers=applicant
-        )
+        created_body = rent_form(license_date=months_ago(14, days=1))
+        applicant = _applicant(service, home, created_body)
+        created = service.client.post("/api/v1/applications", json=created_body, headers=applicant)
         assert created.status_code == 201, created.text
         fresh = created.json()["id"]
         _wait_for(lambda: _tasks(service, official, fresh))

@@ -38,6 +38,9 @@ def test_histories_cover_every_branch_that_matters() -> None:
         "FlexibleEmploymentInsuranceWorkflow.test_neither_subsidy_starts",  # ineligible; approved, active, terminated
         "FlexibleEmploymentInsuranceWorkflow.test_county_hr_rejects",  # rejected with a reason; withdrawn in review
         "FlexibleEmploymentInsuranceWorkflow.test_the_exclusivity_race",  # approval refused (409), then rejected
+        "AccountRegistrationWorkflow.test_a_verified_registration",  # verified: the account bound
+        "AccountRegistrationWorkflow.test_a_rejected_registration",  # rejected with a reason
+        "AccountRegistrationWorkflow.test_a_second_account",  # approval refused (409: already bound), then rejected
     ):
         assert any(name.startswith(branch) for name in names), branch
 

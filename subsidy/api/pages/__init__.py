@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_csrf_protect import CsrfProtect
@@ -17,6 +17,7 @@ from subsidy.api.pages import (
     auth_pages,
     calendar_pages,
 )
+from subsidy.api.pages.banner import load_acts_for
 from subsidy.api.pages.web import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -79,8 +80,8 @@ def install_pages(
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (auth_pages, applicant_pages, approver_pages, auditor_pages, admin_pages, calendar_pages):
-        app.include_router(module.router)
-    app.include_router(account_pages.router)
+        app.include_router(module.router, dependencies=[Depends(load_acts_for)])
+    app.include_router(account_pages.router, dependencies=[Depends(load_acts_for)])
 
     async def login_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)

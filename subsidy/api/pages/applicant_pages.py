@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from subsidy.api import procedures
+from subsidy.api.bindings import binding_of
 from subsidy.api.deps import ResourcesDep, SessionDep
 from subsidy.api.errors import Forbidden, Invalid, ServiceError, Unavailable
 from subsidy.api.pages.form_support import FieldError, field_errors, flat_values, nested
@@ -210,6 +211,13 @@ async def rent_check(request: Request, db: SessionDep) -> Response:
     except ValidationError as error:
         errors = field_errors(error, rent_labels(_), RENT_FIELDS, _)
         return _form_page(request, identity, values, errors, status_code=400)
+    bound = await binding_of(db, identity.username)
+    if bound is None or bound.status != "verified" or bound.identifier != checked.applicant.id_number:
+        # The same words whoever the number belongs to: the account applies for its own person only.
+        message = _("This account applies only for the person it acts for: enter your own resident ID number.")
+        labels = rent_labels(_)
+        errors = [FieldError("applicant.id_number", labels["applicant.id_number"], message, _("Error:"))]
+        return _form_page(request, identity, values, errors, status_code=403)
     return render(
         request,
         "rent_confirm.html",

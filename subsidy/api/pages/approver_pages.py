@@ -14,7 +14,17 @@ from subsidy.api.deps import ResourcesDep, SessionDep
 from subsidy.api.errors import Forbidden, ServiceError
 from subsidy.api.pages.form_support import FieldError
 from subsidy.api.pages.web import checked_form, gettext_for, render, require_user
-from subsidy.api.pages.words import NEXT_STEP, PROGRAM, REASON, SCHEDULE_STATUS, STATUS, STEP, TASK_STATUS, field_error
+from subsidy.api.pages.words import (
+    NEXT_STEP,
+    PROGRAM,
+    REASON,
+    REGISTRATION_KIND,
+    SCHEDULE_STATUS,
+    STATUS,
+    STEP,
+    TASK_STATUS,
+    field_error,
+)
 from subsidy.api.read_model import application_out
 from subsidy.api.refusals import record_refusal
 from subsidy.api.security import Identity
@@ -109,6 +119,7 @@ async def _task_page(
             "REASON": REASON,
             "SCHEDULE_STATUS": SCHEDULE_STATUS,
             "TASK_STATUS": TASK_STATUS,
+            "REGISTRATION_KIND": REGISTRATION_KIND,
         },
         status_code=status_code,
         identity=identity,

@@ -233,6 +233,7 @@ def render(
         "warn_seconds": settings.warn_seconds,
         "warn_minutes": max(settings.warn_seconds // 60, 1),
         "current_path": request.url.path,
+        "acts_for": getattr(request.state, "acts_for", None),
         "county_name": lambda code: (BAOTOU_COUNTIES_EN if lang == "en" else BAOTOU_COUNTIES).get(code, code),
         **(context or {}),
     }

@@ -42,6 +42,7 @@ PROGRAM = {
     "public_welfare_placement": N_("Public-welfare post placement"),
     "flexible_employment_insurance_subsidy": N_("Flexible-employment social insurance subsidy"),
     "training_subsidy": N_("Vocational skills training subsidy"),
+    "account_registration": N_("Account registration"),
 }
 
 TASK_STATUS = {
@@ -53,6 +54,7 @@ TASK_STATUS = {
 
 STEP = {
     "county_review": N_("County DPF review"),
+    "registration_check": N_("County DPF verification of an account registration"),
     "city_escalation": N_("City DPF escalation (overdue review)"),
     "dpf_collection": N_("County DPF collection of post declarations"),
     "hr_approval": N_("County HR approval"),
@@ -173,3 +175,10 @@ REFUSALS = (
     N_("the task is already cancelled"),
     N_("only the applicant may withdraw"),
 )
+
+REGISTRATION_KIND = {
+    "person": N_("A person (applicant)"),
+    "employer": N_("An employer"),
+    "provider": N_("A training provider"),
+    "agency": N_("A labour dispatch agency"),
+}

@@ -11,7 +11,8 @@ from subsidy.api import passwords
 from subsidy.api.account_schemas import PasswordChangeIn
 from subsidy.api.accounts import sign_in
 from subsidy.api.auth_sessions import revoke
-from subsidy.api.deps import CurrentUser, ResourcesDep, SessionDep
+from subsidy.api.bindings import acts_for_out, binding_of
+from subsidy.api.deps import CurrentUser, ResourcesDep, SessionDep, SignedInAccount
 from subsidy.api.errors import NotAuthenticated, TooManyRequests, documented
 from subsidy.api.refusals import client_address, set_actor, skip_refusal_audit
 from subsidy.api.schemas import Me, Token
@@ -63,10 +64,13 @@ async def change_password(request: Request, body: PasswordChangeIn, identity: Cu
 
 
 @router.get("/me", response_model=Me, responses=documented(401))
-async def me(identity: CurrentUser) -> Me:
+async def me(identity: SignedInAccount, db: SessionDep) -> Me:
+    """Who is signed in, and whom the account acts for (`acts_for`, null for officials; `status` pending until the
+    County DPF verifies it). An account that is not verified can read this and its registration, nothing else."""
     return Me(
         username=identity.username,
         roles=list(identity.roles),
         county=identity.county,
         must_change_password=identity.must_change_password,
+        acts_for=acts_for_out(await binding_of(db, identity.username)),  # type: ignore[arg-type]
     )

@@ -1,0 +1,218 @@
+"""Accounts act for whom they are bound to: the look-up, the check at submission, and registration.
+
+A person's account is bound to that person's resident ID, an employer's, provider's or agency's to its credit code
+(`account_bindings`, verified by the County DPF in a task of program `account_registration`). At submission the
+person or organisation an application names must be the caller's own, checked before anything that could tell the
+caller about someone else (the person's row, eligibility, exclusivity). A County DPF official may file a rent or
+flexible-insurance application for a person of their county at the service window; they are then its submitter,
+so the workflows' separation of duties keeps them from deciding it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from subsidy.activities.audit import append_audit
+from subsidy.activities.registration import verified_holder
+from subsidy.api.errors import Conflict, Forbidden, Invalid, NotFound
+from subsidy.api.passwords import password_problem
+from subsidy.api.read_model import CITY_WIDE_ROLES, mask_id_number
+from subsidy.api.security import Identity, hash_password
+from subsidy.db.binding_models import AccountBinding
+from subsidy.db.models import Application, User
+from subsidy.forms.registration import RegistrationIn
+from subsidy.workflows.contracts import workflow_id_for
+from subsidy.workflows.registration_contracts import REGISTRATION_PROGRAM
+
+ACCOUNT_NOT_VERIFIED = "account_not_verified"
+NOT_BOUND_TO_THIS_PERSON = "not_bound_to_this_person"
+NOT_BOUND_TO_THIS_ORGANISATION = "not_bound_to_this_organisation"
+NOT_VERIFIED_MESSAGE = (
+    f"{ACCOUNT_NOT_VERIFIED}: the County Disabled Persons' Federation has not verified whom this account acts for; "
+    "until then it can only read /api/v1/me and its registration"
+)
+USERNAME_TAKEN = "username_taken"
+# The same words whoever holds the ID number or credit code: nothing about that account or its applications.
+REGISTRATION_REFUSED = (
+    "registration_refused: this ID number or credit code cannot be registered again. If it is yours, sign in with "
+    "your account or ask your County Disabled Persons' Federation at the service window"
+)
+
+# Programs a County DPF official may file at the service window on a person's behalf.
+WINDOW_PROGRAMS = ("rent_subsidy", "flexible_employment_insurance_subsidy")
+
+
+def _attr(*path: str) -> Callable[[Any], str | None]:
+    def read(form: Any) -> str | None:
+        for name in path:
+            form = getattr(form, name, None)
+            if form is None:
+                return None
+        return str(form)
+
+    return read
+
+
+@dataclass(frozen=True)
+class BoundParty:
+    """Whom an application of a program names, in the terms of a binding: its kind and how to read its identifier
+    from the form (None when the form names nobody, e.g. a placement, whose employer is the post's declarer)."""
+
+    kind: str
+    identifier: Callable[[Any], str | None] | None
+    refusal: str
+
+
+BOUND_PARTIES: dict[str, BoundParty] = {
+    "rent_subsidy": BoundParty("person", _attr("applicant", "id_number"), NOT_BOUND_TO_THIS_PERSON),
+    "flexible_employment_insurance_subsidy": BoundParty(
+        "person", _attr("person", "id_number"), NOT_BOUND_TO_THIS_PERSON
+    ),
+    "public_welfare_post": BoundParty("employer", _attr("employer", "credit_code"), NOT_BOUND_TO_THIS_ORGANISATION),
+    "public_welfare_placement": BoundParty("employer", None, NOT_BOUND_TO_THIS_ORGANISATION),
+    "training_subsidy": BoundParty("provider", _attr("provider", "credit_code"), NOT_BOUND_TO_THIS_ORGANISATION),
+}
+
+
+async def binding_of(session: AsyncSession, username: str) -> AccountBinding | None:
+    """Whom the account acts for (any status), looked up by user name; None for officials."""
+    found: AccountBinding | None = await session.get(AccountBinding, username)
+    return found
+
+
+def acts_for_out(binding: AccountBinding | None) -> dict[str, str] | None:
+    """`acts_for` of `/me` and the pages' banner: the ID number masked, an organisation's credit code in full."""
+    if binding is None:
+        return None
+    out = {"kind": binding.kind, "name": binding.name, "status": binding.status}
+    if binding.kind == "person":
+        out["id_number_masked"] = mask_id_number(binding.identifier)
+    else:
+        out["credit_code"] = binding.identifier
+    return out
+
+
+async def admit_filer(session: AsyncSession, identity: Identity, program_code: str, form: BaseModel) -> bool:
+    """Refuse (403) an application for anyone but the caller's own person or organisation. True when a County DPF
+    official files it at the service window for a person of their county."""
+    party = BOUND_PARTIES.get(program_code)
+    if party is None:
+        return False
+    if identity.has("county_dpf") and program_code in WINDOW_PROGRAMS:
+        if identity.county is None or _county_of(program_code, form) != identity.county:
+            raise Forbidden("a County DPF official files at the service window for persons of their own county only")
+        return True
+    binding = await binding_of(session, identity.username)
+    if binding is None or binding.status != "verified" or binding.kind != party.kind:
+        raise Forbidden(NOT_VERIFIED_MESSAGE)
+    if party.identifier is None:
+        return False
+    named = party.identifier(form)
+    if program_code == "training_subsidy" and named is None:
+        return False  # a class plan that does not name its provider is the signed-in provider's
+    if named != binding.identifier:
+        # The same answer whoever the form names, before anything about that person is read.
+        what = "person" if party.kind == "person" else "organisation"
+        raise Forbidden(f"{party.refusal}: this account acts only for the {what} it is bound to")
+    return False
+
+
+def _county_of(program_code: str, form: Any) -> str:
+    if program_code == "rent_subsidy":
+        return str(form.applicant.hukou_county)
+    return str(form.applied_to_county)
+
+
+# ---- registration -------------------------------------------------------------------------------------
+
+
+async def register(session: AsyncSession, body: RegistrationIn) -> Application:
+    """The account (no role yet), its pending binding and the registration's row; the caller starts the workflow."""
+    record = body.record()
+    problem = password_problem(body.password, user_inputs=(record.username, record.name))
+    if problem is not None:
+        raise Invalid("password", problem)
+    if await verified_holder(session, record.kind, record.identifier) is not None:
+        raise Conflict(REGISTRATION_REFUSED)
+    # argon2 takes a large fraction of a second by design: off the event loop.
+    password_hash = await asyncio.to_thread(hash_password, body.password)
+    created = await session.scalar(
+        insert(User)
+        .values(username=record.username, display_name=record.username, password_hash=password_hash, roles=[])
+        .on_conflict_do_nothing(index_elements=[User.username])
+        .returning(User.id)
+    )
+    if created is None:
+        raise Conflict(f"{USERNAME_TAKEN}: this user name is taken; choose another")
+    registration_id = uuid.uuid4()
+    application = Application(
+        id=registration_id,
+        program=REGISTRATION_PROGRAM,
+        status="submitted",
+        county=record.county,
+        policy_version=None,
+        submitted_by=record.username,
+        workflow_id=workflow_id_for(str(registration_id)),
+        form=record.model_dump(mode="json"),
+    )
+    session.add(application)
+    await session.flush()
+    session.add(
+        AccountBinding(
+            username=record.username,
+            kind=record.kind,
+            name=record.name,
+            identifier=record.identifier,
+            disability_cert_number=record.disability_cert_number,
+            phone=record.phone,
+            county=record.county,
+            status="pending",
+            registration_id=registration_id,
+        )
+    )
+    await append_audit(
+        session,
+        kind="submitted",
+        actor=record.username,
+        at=datetime.now(UTC),
+        application_id=registration_id,
+        detail={"program": REGISTRATION_PROGRAM, "county": record.county, "kind": record.kind},
+    )
+    await session.commit()
+    await session.refresh(application)
+    return application
+
+
+async def visible_registration(
+    session: AsyncSession, registration_id: str, identity: Identity
+) -> tuple[Application, AccountBinding]:
+    """The registration, for its own account and the County DPF of its county (and city-wide roles); 404 otherwise."""
+    try:
+        key = uuid.UUID(registration_id)
+    except ValueError:
+        raise NotFound("no such registration") from None
+    found = (
+        await session.execute(
+            select(Application, AccountBinding)
+            .join(AccountBinding, AccountBinding.registration_id == Application.id)
+            .where(Application.id == key, Application.program == REGISTRATION_PROGRAM)
+        )
+    ).first()
+    if found is None:
+        raise NotFound("no such registration")
+    application, binding = found
+    own = binding.username == identity.username
+    county_official = identity.has("county_dpf") and identity.county == application.county
+    if not (own or county_official or identity.has(*CITY_WIDE_ROLES)):
+        raise NotFound("no such registration")
+    return application, binding
