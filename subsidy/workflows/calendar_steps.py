@@ -13,21 +13,23 @@ from temporalio import workflow
 
 from subsidy.activities.calendar_names import COUNT_WORKING_DAYS
 from subsidy.workflows.calendar_contracts import CALENDAR_FROM_DATABASE, WorkingDaysAnswer, WorkingDaysQuery
-from subsidy.workflows.common import DB_ACTIVITY, db_step
+from subsidy.workflows.common import DB_ACTIVITY, DB_STEPS_AS_LOCAL_ACTIVITIES, db_step
 
 __all__ = ["count_working_days"]
 
 
-async def count_working_days(start: date, count: int, *, local: bool) -> WorkingDaysAnswer | None:
+async def count_working_days(
+    start: date, count: int, *, local: bool, patch: str = DB_STEPS_AS_LOCAL_ACTIVITIES
+) -> WorkingDaysAnswer | None:
     """The `count`-th working day after `start` on the official calendar, or None before the patch.
 
-    `local`: as a database step of the workflow (`db_step`, a local activity since its own patch) rather than a
-    regular activity, for the workflows whose database steps are local.
+    `local`: as a database step of the workflow (`db_step` under the workflow type's `patch`, a local activity since
+    that patch) rather than a regular activity, for the workflows whose database steps go through `db_step`.
     """
     if not workflow.patched(CALENDAR_FROM_DATABASE):
         return None
     query = WorkingDaysQuery(start, count)
     if local:
-        answer: WorkingDaysAnswer = await db_step(COUNT_WORKING_DAYS, query, result_type=WorkingDaysAnswer)
+        answer: WorkingDaysAnswer = await db_step(COUNT_WORKING_DAYS, query, result_type=WorkingDaysAnswer, patch=patch)
         return answer
     return await workflow.execute_activity(COUNT_WORKING_DAYS, query, result_type=WorkingDaysAnswer, **DB_ACTIVITY)

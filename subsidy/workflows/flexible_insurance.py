@@ -22,7 +22,13 @@ with workflow.unsafe.imports_passed_through():
     from subsidy.activities.placement_names import CHECK_FLEXIBLE_INSURANCE, CLAIM_FLEXIBLE_INSURANCE
     from subsidy.policy.placement import flexible_insurance_reasons
     from subsidy.policy.versions import PolicyVersion, version_from_json
-    from subsidy.workflows.common import DB_ACTIVITY, check_decision, require_role
+    from subsidy.workflows.common import (
+        FLEXIBLE_INSURANCE_DB_STEPS,
+        check_decision,
+        db_step,
+        local_db_steps,
+        require_role,
+    )
     from subsidy.workflows.contracts import (
         CONFLICT,
         FORBIDDEN,
@@ -55,6 +61,8 @@ TERMINAL = {"rejected", "terminated", "withdrawn"}
 class FlexibleEmploymentInsuranceWorkflow:
     @workflow.init
     def __init__(self, input: FlexibleInsuranceInput) -> None:
+        # First thing in every run, before any step or message handler: see `local_db_steps`.
+        local_db_steps(FLEXIBLE_INSURANCE_DB_STEPS)
         self._input: FlexibleInsuranceInput | None = None
         self._version: PolicyVersion | None = None
         self._state = FlexibleInsuranceState(status="submitted")
@@ -69,7 +77,7 @@ class FlexibleEmploymentInsuranceWorkflow:
     @workflow.run
     async def run(self, input: FlexibleInsuranceInput) -> str:
         async with self._lock:
-            outcome: EntitlementOutcome = await workflow.execute_activity(
+            outcome: EntitlementOutcome = await db_step(
                 CHECK_FLEXIBLE_INSURANCE,
                 EntitlementCheck(
                     application_id=input.application_id,
@@ -79,7 +87,7 @@ class FlexibleEmploymentInsuranceWorkflow:
                     clause=self._version.placement.clause if self._version else None,
                 ),
                 result_type=EntitlementOutcome,
-                **DB_ACTIVITY,
+                patch=FLEXIBLE_INSURANCE_DB_STEPS,
             )
             self._state.status = "under_review" if outcome.eligible else "rejected"
         if not outcome.eligible:
@@ -97,7 +105,7 @@ class FlexibleEmploymentInsuranceWorkflow:
                     due_at=None,
                     summary=f"flexible-employment social insurance subsidy from {input.start_date.isoformat()}",
                 )
-                task_id: str = await workflow.execute_activity(OPEN_TASK, task, result_type=str, **DB_ACTIVITY)
+                task_id: str = await db_step(OPEN_TASK, task, result_type=str, patch=FLEXIBLE_INSURANCE_DB_STEPS)
                 self._state.open_tasks[task_id] = task
         await workflow.wait_condition(lambda: self._decided or self._stopped is not None)
         if self._state.status == "active":
@@ -115,11 +123,11 @@ class FlexibleEmploymentInsuranceWorkflow:
             self._validate_decision(request)
             task = self._state.open_tasks[request.task_id]
             if request.decision == "approve":
-                claim: ClaimResult = await workflow.execute_activity(
+                claim: ClaimResult = await db_step(
                     CLAIM_FLEXIBLE_INSURANCE,
                     EntitlementClaim(self._input.application_id, self._input.person_id),
                     result_type=ClaimResult,
-                    **DB_ACTIVITY,
+                    patch=FLEXIBLE_INSURANCE_DB_STEPS,
                 )
                 if claim.reasons:
                     raise ApplicationError(
@@ -130,7 +138,7 @@ class FlexibleEmploymentInsuranceWorkflow:
                     )
             new_status = "active" if request.decision == "approve" else "rejected"
             now = workflow.now()
-            await workflow.execute_activity(
+            await db_step(
                 RECORD_DECISION,
                 DecisionToRecord(
                     application_id=self._input.application_id,
@@ -143,7 +151,7 @@ class FlexibleEmploymentInsuranceWorkflow:
                     values=request.values,
                     new_status=new_status,
                 ),
-                **DB_ACTIVITY,
+                patch=FLEXIBLE_INSURANCE_DB_STEPS,
             )
             self._state.decisions.append(
                 DecisionRecord(
@@ -177,7 +185,7 @@ class FlexibleEmploymentInsuranceWorkflow:
         async with self._lock:
             self._validate_event(request)
             status = "withdrawn" if request.type == "withdrawn" else "terminated"
-            await workflow.execute_activity(
+            await db_step(
                 CHANGE_STATUS,
                 StatusChange(
                     self._input.application_id,
@@ -187,7 +195,7 @@ class FlexibleEmploymentInsuranceWorkflow:
                     detail={"date": request.date.isoformat() if request.date else None, "note": request.note},
                     cancel_open_tasks=True,
                 ),
-                **DB_ACTIVITY,
+                patch=FLEXIBLE_INSURANCE_DB_STEPS,
             )
             self._state.status = status
             self._state.open_tasks.clear()

@@ -51,7 +51,15 @@ with workflow.unsafe.imports_passed_through():
     from subsidy.policy.versions import PolicyVersion, version_from_json
     from subsidy.workflows.calendar_contracts import WorkingDaysAnswer  # here too: the sandbox must know it by name
     from subsidy.workflows.calendar_steps import count_working_days
-    from subsidy.workflows.common import CHINA, DB_ACTIVITY, check_decision, end_of_day, require_role
+    from subsidy.workflows.common import (
+        CHINA,
+        PLACEMENT_DB_STEPS,
+        check_decision,
+        db_step,
+        end_of_day,
+        local_db_steps,
+        require_role,
+    )
     from subsidy.workflows.contracts import (
         CONFLICT,
         FORBIDDEN,
@@ -100,6 +108,8 @@ def parse_day(text: str, field: str) -> date:
 class PublicWelfarePlacementWorkflow:
     @workflow.init
     def __init__(self, input: PlacementInput) -> None:
+        # First thing in every run, before any step or message handler: see `local_db_steps`.
+        local_db_steps(PLACEMENT_DB_STEPS)
         self._input: PlacementInput | None = None
         self._version: PolicyVersion | None = None
         self._state = PlacementState(status="submitted")
@@ -154,7 +164,7 @@ class PublicWelfarePlacementWorkflow:
     async def _check(self) -> PlacementCheckOutcome:
         assert self._input is not None
         params = self._version.placement if self._version else None
-        outcome: PlacementCheckOutcome = await workflow.execute_activity(
+        outcome: PlacementCheckOutcome = await db_step(
             CHECK_PLACEMENT,
             PlacementCheck(
                 application_id=self._input.application_id,
@@ -171,7 +181,7 @@ class PublicWelfarePlacementWorkflow:
                 clause=params.clause if params else None,
             ),
             result_type=PlacementCheckOutcome,
-            **DB_ACTIVITY,
+            patch=PLACEMENT_DB_STEPS,
         )
         self._state.post_id = outcome.post_id
         self._state.sequence = outcome.sequence
@@ -195,7 +205,7 @@ class PublicWelfarePlacementWorkflow:
         async with self._lock:
             if self._stopped is not None:
                 return None
-            task_id: str = await workflow.execute_activity(OPEN_TASK, task, result_type=str, **DB_ACTIVITY)
+            task_id: str = await db_step(OPEN_TASK, task, result_type=str, patch=PLACEMENT_DB_STEPS)
             self._state.open_tasks[task_id] = task
         await workflow.wait_condition(lambda: self._decided is not None or self._stopped is not None)
         self._state.open_tasks.pop(task_id, None)
@@ -268,7 +278,7 @@ class PublicWelfarePlacementWorkflow:
             )
             for m in placement_schedule(period, self._input.county, params)
         ]
-        await workflow.execute_activity(
+        await db_step(
             ACTIVATE_PLACEMENT,
             PlacementActivation(
                 application_id=self._input.application_id,
@@ -277,7 +287,7 @@ class PublicWelfarePlacementWorkflow:
                 retirement_on=retirement,
                 extended_to_retirement=period.extended_to_retirement,
             ),
-            **DB_ACTIVITY,
+            patch=PLACEMENT_DB_STEPS,
         )
         self._state.status = "active"
         if self._state.sequence >= 2:
@@ -293,7 +303,7 @@ class PublicWelfarePlacementWorkflow:
                 summary=f"re-placement filing (备案): placement {self._state.sequence} of a person in county "
                 f"{self._input.county}, {len(self._state.schedule)} months from {self._input.start_date.isoformat()}",
             )
-            task_id: str = await workflow.execute_activity(OPEN_TASK, filing, result_type=str, **DB_ACTIVITY)
+            task_id: str = await db_step(OPEN_TASK, filing, result_type=str, patch=PLACEMENT_DB_STEPS)
             self._state.open_tasks[task_id] = filing
             self._state.filing_task_id = task_id
 
@@ -318,11 +328,11 @@ class PublicWelfarePlacementWorkflow:
             async with self._lock:
                 if self._stopped is not None:
                     return
-                await workflow.execute_activity(
+                await db_step(
                     POST_PLACEMENT_MONTH,
                     PlacementPayment(self._input.application_id, self._input.program, self._input.county, month),
                     result_type=int,
-                    **DB_ACTIVITY,
+                    patch=PLACEMENT_DB_STEPS,
                 )
                 month.status = "paid"
             paid_this_run += 1
@@ -331,7 +341,7 @@ class PublicWelfarePlacementWorkflow:
                 await self._change_status(StatusChange(self._input.application_id, "completed", "system", "completed"))
 
     async def _change_status(self, change: StatusChange) -> None:
-        await workflow.execute_activity(CHANGE_STATUS, change, **DB_ACTIVITY)
+        await db_step(CHANGE_STATUS, change, patch=PLACEMENT_DB_STEPS)
         self._state.status = change.status
 
     # ---- decide -------------------------------------------------------------------------------------
@@ -357,7 +367,7 @@ class PublicWelfarePlacementWorkflow:
                 await self._claim_place(approved_on, last_day)
                 values.update(approved_on=approved_on.isoformat(), publicity_until=last_day.isoformat())
                 new_status = "publicity"
-            await workflow.execute_activity(
+            await db_step(
                 RECORD_DECISION,
                 DecisionToRecord(
                     application_id=self._input.application_id,
@@ -370,7 +380,7 @@ class PublicWelfarePlacementWorkflow:
                     values=values,
                     new_status=new_status,
                 ),
-                **DB_ACTIVITY,
+                patch=PLACEMENT_DB_STEPS,
             )
             self._state.decisions.append(
                 DecisionRecord(
@@ -391,7 +401,9 @@ class PublicWelfarePlacementWorkflow:
         """Publicity's last day on the official calendar; a year it does not know refuses the approval (409)."""
         assert self._version is not None
         days = self._version.placement.publicity_working_days
-        answer: WorkingDaysAnswer | None = await count_working_days(approved_on, days, local=False)
+        answer: WorkingDaysAnswer | None = await count_working_days(
+            approved_on, days, local=True, patch=PLACEMENT_DB_STEPS
+        )
         if answer is None:
             # Before the patch: the installed chinesecalendar package, inside the workflow (replay only).
             return publicity_last_day(approved_on, self._version.placement)
@@ -408,7 +420,7 @@ class PublicWelfarePlacementWorkflow:
 
     async def _claim_place(self, approved_on: date, last_day: date) -> None:
         assert self._input is not None and self._version is not None and self._state.post_id is not None
-        claim: ClaimResult = await workflow.execute_activity(
+        claim: ClaimResult = await db_step(
             CLAIM_PLACEMENT,
             PlacementClaim(
                 application_id=self._input.application_id,
@@ -422,7 +434,7 @@ class PublicWelfarePlacementWorkflow:
                 publicity_until=last_day,
             ),
             result_type=ClaimResult,
-            **DB_ACTIVITY,
+            patch=PLACEMENT_DB_STEPS,
         )
         if claim.reasons:
             # Nothing was written: the task stays open, and County HR may reject with these reasons.

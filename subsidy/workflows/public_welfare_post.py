@@ -36,7 +36,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from subsidy.policy.placement import declaration_reasons
     from subsidy.policy.versions import PolicyVersion, version_from_json
-    from subsidy.workflows.common import DB_ACTIVITY, check_decision, end_of_day
+    from subsidy.workflows.common import (
+        POST_COLLECTION_DB_STEPS,
+        POST_DECLARATION_DB_STEPS,
+        check_decision,
+        db_step,
+        end_of_day,
+        local_db_steps,
+    )
     from subsidy.workflows.contracts import (
         CONFLICT,
         FORBIDDEN,
@@ -90,6 +97,8 @@ def parse_post_numbers(text: str, count: int) -> list[int]:
 class PublicWelfarePostWorkflow:
     @workflow.init
     def __init__(self, input: PostDeclarationInput) -> None:
+        # First thing in every run, before any step or message handler: see `local_db_steps`.
+        local_db_steps(POST_DECLARATION_DB_STEPS)
         self._input: PostDeclarationInput | None = None
         self._version: PolicyVersion | None = None
         self._status = "submitted"
@@ -113,7 +122,7 @@ class PublicWelfarePostWorkflow:
             return await self._finish()
         async with self._lock:
             if self._stopped is None:
-                await workflow.execute_activity(
+                await db_step(
                     JOIN_POST_COLLECTION,
                     JoinCollection(
                         county=input.county,
@@ -127,7 +136,7 @@ class PublicWelfarePostWorkflow:
                         ),
                     ),
                     result_type=str,
-                    **DB_ACTIVITY,
+                    patch=POST_DECLARATION_DB_STEPS,
                 )
         await workflow.wait_condition(lambda: self._collected is not None or self._stopped is not None)
         collected = self._collected
@@ -158,7 +167,7 @@ class PublicWelfarePostWorkflow:
                 summary=f"{input.year}: {len(input.posts)} posts, "
                 f"{sum(post.places for post in input.posts)} places, reported by the County DPF",
             )
-            task_id: str = await workflow.execute_activity(OPEN_TASK, task, result_type=str, **DB_ACTIVITY)
+            task_id: str = await db_step(OPEN_TASK, task, result_type=str, patch=POST_DECLARATION_DB_STEPS)
             self._open_tasks[task_id] = task
         await workflow.wait_condition(lambda: self._decided or self._stopped is not None)
         return await self._finish()
@@ -170,7 +179,7 @@ class PublicWelfarePostWorkflow:
     async def _check(self) -> bool:
         assert self._input is not None
         reasons = declaration_reasons(self._version, self._input.applied_on, self._input.county, self._input.year)
-        outcome: DeclarationOutcome = await workflow.execute_activity(
+        outcome: DeclarationOutcome = await db_step(
             RECORD_POST_DECLARATION,
             DeclarationRecord(
                 application_id=self._input.application_id,
@@ -183,21 +192,21 @@ class PublicWelfarePostWorkflow:
                 clause=self._version.placement.clause if self._version else None,
             ),
             result_type=DeclarationOutcome,
-            **DB_ACTIVITY,
+            patch=POST_DECLARATION_DB_STEPS,
         )
         self._status = "under_review" if outcome.eligible else "rejected"
         return outcome.eligible
 
     async def _settle(self, approved: list[int], rejected: list[int], *, withdrawn: bool = False) -> None:
         assert self._input is not None
-        await workflow.execute_activity(
+        await db_step(
             SETTLE_POSTS,
             SettlePosts(self._input.application_id, approved, rejected, workflow.now(), withdrawn),
-            **DB_ACTIVITY,
+            patch=POST_DECLARATION_DB_STEPS,
         )
 
     async def _change_status(self, change: StatusChange) -> None:
-        await workflow.execute_activity(CHANGE_STATUS, change, **DB_ACTIVITY)
+        await db_step(CHANGE_STATUS, change, patch=POST_DECLARATION_DB_STEPS)
         self._status = change.status
 
     @workflow.signal
@@ -222,7 +231,7 @@ class PublicWelfarePostWorkflow:
             new_status = "approved" if approved else "rejected"
             now = workflow.now()
             await self._settle(approved, rejected)
-            await workflow.execute_activity(
+            await db_step(
                 RECORD_DECISION,
                 DecisionToRecord(
                     application_id=self._input.application_id,
@@ -235,7 +244,7 @@ class PublicWelfarePostWorkflow:
                     values=request.values,
                     new_status=new_status,
                 ),
-                **DB_ACTIVITY,
+                patch=POST_DECLARATION_DB_STEPS,
             )
             self._decisions.append(
                 DecisionRecord(
@@ -319,6 +328,8 @@ class PublicWelfarePostWorkflow:
 @workflow.defn(name=POST_COLLECTION_WORKFLOW)
 class PostCollectionWorkflow:
     def __init__(self) -> None:
+        # First thing in every run, before any step or message handler: see `local_db_steps`.
+        local_db_steps(POST_COLLECTION_DB_STEPS)
         self._input: PostCollectionInput | None = None
         self._state = CollectionState()
         self._open_tasks: dict[str, OpenTaskInput] = {}
@@ -362,10 +373,10 @@ class PostCollectionWorkflow:
                         await self._refresh_summary()
             self._decided = None
         async with self._lock:
-            await workflow.execute_activity(
+            await db_step(
                 CHANGE_STATUS,
                 StatusChange(input.collection_id, "completed", "system", "collection_closed"),
-                **DB_ACTIVITY,
+                patch=POST_COLLECTION_DB_STEPS,
             )
             self._state.status = "completed"
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -394,21 +405,21 @@ class PostCollectionWorkflow:
             summary=self._summary(shown),
         )
         if self._state.status != "under_review":
-            await workflow.execute_activity(
+            await db_step(
                 CHANGE_STATUS,
                 StatusChange(self._input.collection_id, "under_review", "system", "collection_reopened"),
-                **DB_ACTIVITY,
+                patch=POST_COLLECTION_DB_STEPS,
             )
             self._state.status = "under_review"
-        task_id: str = await workflow.execute_activity(OPEN_TASK, task, result_type=str, **DB_ACTIVITY)
+        task_id: str = await db_step(OPEN_TASK, task, result_type=str, patch=POST_COLLECTION_DB_STEPS)
         self._open_tasks[task_id] = task
         self._shown = len(shown)
 
     async def _refresh_summary(self) -> None:
         shown = list(self._state.pending)
         for task_id in self._open_tasks:
-            await workflow.execute_activity(
-                REFRESH_TASK_SUMMARY, TaskSummary(task_id, self._summary(shown)), **DB_ACTIVITY
+            await db_step(
+                REFRESH_TASK_SUMMARY, TaskSummary(task_id, self._summary(shown)), patch=POST_COLLECTION_DB_STEPS
             )
         self._shown = len(shown)
 
@@ -421,7 +432,7 @@ class PostCollectionWorkflow:
             entries = self._state.pending[: self._shown]
             now: datetime = workflow.now()
             new_status = "approved" if request.decision == "approve" else "rejected"
-            await workflow.execute_activity(
+            await db_step(
                 RECORD_DECISION,
                 DecisionToRecord(
                     application_id=self._input.collection_id,
@@ -434,15 +445,15 @@ class PostCollectionWorkflow:
                     values={**request.values, "declarations": ",".join(e.application_id for e in entries)},
                     new_status=new_status,
                 ),
-                **DB_ACTIVITY,
+                patch=POST_COLLECTION_DB_STEPS,
             )
-            await workflow.execute_activity(
+            await db_step(
                 REPORT_COLLECTION,
                 ReportCollection(
                     entries, Collected(request.decision == "approve", request.actor.username, request.reason)
                 ),
                 result_type=int,
-                **DB_ACTIVITY,
+                patch=POST_COLLECTION_DB_STEPS,
             )
             self._state.decisions.append(
                 DecisionRecord(

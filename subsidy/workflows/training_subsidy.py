@@ -43,7 +43,14 @@ with workflow.unsafe.imports_passed_through():
         reimbursement_shares,
     )
     from subsidy.policy.versions import PolicyVersion, version_from_json
-    from subsidy.workflows.common import CHINA, DB_ACTIVITY, check_decision, end_of_day
+    from subsidy.workflows.common import (
+        CHINA,
+        TRAINING_DB_STEPS,
+        check_decision,
+        db_step,
+        end_of_day,
+        local_db_steps,
+    )
     from subsidy.workflows.contracts import (
         CONFLICT,
         FORBIDDEN,
@@ -106,6 +113,8 @@ def plan_from_message(course: CourseMessage) -> CoursePlan:
 class TrainingSubsidyWorkflow:
     @workflow.init
     def __init__(self, input: TrainingSubsidyInput) -> None:
+        # First thing in every run, before any step or message handler: see `local_db_steps`.
+        local_db_steps(TRAINING_DB_STEPS)
         self._input: TrainingSubsidyInput | None = None
         self._version: PolicyVersion | None = None
         self._status = "submitted"
@@ -150,11 +159,11 @@ class TrainingSubsidyWorkflow:
         assert self._input is not None
         if self._released_because is not None and self._enrolled:
             async with self._lock:
-                await workflow.execute_activity(
+                await db_step(
                     RELEASE_ENROLMENTS,
                     ReleaseRequest(self._input.application_id, self._released_because, "system"),
                     result_type=int,
-                    **DB_ACTIVITY,
+                    patch=TRAINING_DB_STEPS,
                 )
         return self._status
 
@@ -165,7 +174,7 @@ class TrainingSubsidyWorkflow:
             plan_from_message(self._input.course), self._input.county, version, self._input.applied_on
         )
         training = version.training if version else None
-        outcome: EnrolmentOutcome = await workflow.execute_activity(
+        outcome: EnrolmentOutcome = await db_step(
             ENROL_TRAINEES,
             EnrolmentRequest(
                 application_id=self._input.application_id,
@@ -179,7 +188,7 @@ class TrainingSubsidyWorkflow:
                 same_course_level_window_months=training.same_course_level_window_months if training else 0,
             ),
             result_type=EnrolmentOutcome,
-            **DB_ACTIVITY,
+            patch=TRAINING_DB_STEPS,
         )
         self._enrolled = [t.line for t in outcome.trainees if t.enrolled]
         self._excluded = [t.line for t in outcome.trainees if not t.enrolled]
@@ -204,7 +213,7 @@ class TrainingSubsidyWorkflow:
         async with self._lock:
             if self._stopped is not None:
                 return False
-            task_id: str = await workflow.execute_activity(OPEN_TASK, task, result_type=str, **DB_ACTIVITY)
+            task_id: str = await db_step(OPEN_TASK, task, result_type=str, patch=TRAINING_DB_STEPS)
             self._open_tasks[task_id] = task
         await workflow.wait_condition(lambda: self._decided is not None or self._stopped is not None)
         self._open_tasks.clear()
@@ -244,7 +253,7 @@ class TrainingSubsidyWorkflow:
         report = self._report
         if report.reimbursement > 0:
             month = self._payment_month(report)
-            await workflow.execute_activity(
+            await db_step(
                 POST_PAYMENT,
                 PaymentInput(
                     application_id=self._input.application_id,
@@ -256,7 +265,7 @@ class TrainingSubsidyWorkflow:
                     county_share=month.county_share,
                 ),
                 result_type=PaymentResult,
-                **DB_ACTIVITY,
+                patch=TRAINING_DB_STEPS,
             )
         await self._change_status(
             StatusChange(
@@ -282,7 +291,7 @@ class TrainingSubsidyWorkflow:
         )
 
     async def _change_status(self, change: StatusChange) -> None:
-        await workflow.execute_activity(CHANGE_STATUS, change, **DB_ACTIVITY)
+        await db_step(CHANGE_STATUS, change, patch=TRAINING_DB_STEPS)
         self._status = change.status
 
     def _summary(self, step: str) -> str:
@@ -322,7 +331,7 @@ class TrainingSubsidyWorkflow:
             # Approving the completion leaves the class `approved` until its payment is posted, then `completed`.
             new_status = "approved" if approve else "rejected"
             now = workflow.now()
-            await workflow.execute_activity(
+            await db_step(
                 RECORD_DECISION,
                 DecisionToRecord(
                     application_id=self._input.application_id,
@@ -336,7 +345,7 @@ class TrainingSubsidyWorkflow:
                     new_status=new_status,
                     schedule=schedule,
                 ),
-                **DB_ACTIVITY,
+                patch=TRAINING_DB_STEPS,
             )
             self._decisions.append(
                 DecisionRecord(
@@ -392,10 +401,10 @@ class TrainingSubsidyWorkflow:
                 self._released_because = RELEASED_BECAUSE[WITHDRAWN]
                 return EventResult(request.type, self._status)
             report = self._report_of(request)
-            await workflow.execute_activity(
+            await db_step(
                 RECORD_COMPLETION,
                 CompletionRecord(self._input.application_id, report),
-                **DB_ACTIVITY,
+                patch=TRAINING_DB_STEPS,
             )
             self._report = report
             self._status = "under_review"

@@ -19,7 +19,7 @@ from subsidy.db.models import Task
 from subsidy.policy.workdays import CHINA, add_weekdays, add_working_days
 from subsidy.workflows import calendar_steps
 from subsidy.workflows.calendar_contracts import CALENDAR_FROM_DATABASE, WorkingDaysAnswer, WorkingDaysQuery
-from subsidy.workflows.common import DB_ACTIVITY, db_step, end_of_day
+from subsidy.workflows.common import DB_ACTIVITY, DB_STEPS_AS_LOCAL_ACTIVITIES, db_step, end_of_day
 from subsidy.workflows.contracts import EventInput
 from tests.calendars import database_calendar
 from tests.workflows.conftest import APPLICANT, RentHarness
@@ -62,11 +62,13 @@ async def test_a_history_from_before_the_patch_replays_on_the_package(path: Path
     assert report.deterministic, report.error
 
 
-async def unguarded(start: date, count: int, *, local: bool) -> WorkingDaysAnswer | None:
+async def unguarded(
+    start: date, count: int, *, local: bool, patch: str = DB_STEPS_AS_LOCAL_ACTIVITIES
+) -> WorkingDaysAnswer | None:
     """The change made without `workflow.patched`: what the guard protects running workflows from."""
     query = WorkingDaysQuery(start, count)
     if local:
-        answer: WorkingDaysAnswer = await db_step(COUNT_WORKING_DAYS, query, result_type=WorkingDaysAnswer)
+        answer: WorkingDaysAnswer = await db_step(COUNT_WORKING_DAYS, query, result_type=WorkingDaysAnswer, patch=patch)
         return answer
     return await workflow.execute_activity(COUNT_WORKING_DAYS, query, result_type=WorkingDaysAnswer, **DB_ACTIVITY)
 
