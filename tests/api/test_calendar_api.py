@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from subsidy.db.calendar_models import CalendarYearRow
 from subsidy.db.models import AuditRecord
-from tests.calendars import EXAMPLE_2027
+from tests.calendars import EXAMPLE_2027, example_year_for_a_test
 from tests.conftest import Login, forget_failed_sign_ins, running_service
 from tests.hostile.pages import csrf_token, page_login
 
@@ -72,6 +72,13 @@ async def test_any_signed_in_user_lists_the_years_with_their_sources(http: httpx
 
 
 async def test_only_an_administrator_loads_a_year_and_the_2027_example_is_marked_as_such(
+    http: httpx.AsyncClient, login: Login, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with example_year_for_a_test(sessions, 2027):
+        await _load_the_2027_example(http, login, sessions)
+
+
+async def _load_the_2027_example(
     http: httpx.AsyncClient, login: Login, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     text = EXAMPLE_2027.read_text(encoding="utf-8")

@@ -8,7 +8,8 @@ tests still meet a holiday and an adjusted weekend in it. The session's database
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import AsyncIterator, Iterable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -65,6 +66,20 @@ async def load_test_calendar(sessions: async_sessionmaker[AsyncSession], years: 
                 await store_year(session, year_for_tests(year), "tests")
                 loaded.append(year)
     return loaded
+
+
+@contextlib.asynccontextmanager
+async def example_year_for_a_test(sessions: async_sessionmaker[AsyncSession], year: int) -> AsyncIterator[None]:
+    """For a test that loads an example file of `year` into the shared database: afterwards the year is the test
+    calendar again, so that the tests after it (the health check: an example year warns) see the session's years."""
+    try:
+        yield
+    finally:
+        async with sessions.begin() as session:
+            row = await session.get(CalendarYearRow, year)
+            if row is not None and row.example:
+                await session.delete(row)
+        await load_test_calendar(sessions, [year])
 
 
 async def seed_calendars_for_tests(sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -58,7 +58,7 @@ from subsidy.workflows.placement_contracts import (
     PostMessage,
     collection_workflow_id,
 )
-from tests.calendars import EXAMPLE_2027, database_calendar, year_for_tests
+from tests.calendars import EXAMPLE_2027, database_calendar, example_year_for_a_test, year_for_tests
 from tests.helpers import new_credit_code, new_resident_id_of
 from tests.histories.recorder import record as record_history
 from tests.workflows.conftest import eventually, total
@@ -722,6 +722,11 @@ async def test_publicity_into_a_year_the_calendar_does_not_know_refuses_the_appr
 
 
 async def test_publicity_across_the_2027_spring_festival_counts_on_the_loaded_example_year(pw: Harness) -> None:
+    async with example_year_for_a_test(pw.sessions, 2027):
+        await _publicity_across_the_2027_spring_festival(pw)
+
+
+async def _publicity_across_the_2027_spring_festival(pw: Harness) -> None:
     # The 2027 example file (calendars/2027-example.yaml: NOT the State Council's notice) loaded as an
     # administrator would; an approval on paper on Thursday 4 February 2027, the day before its Spring Festival
     # holiday (5-13 February), ends publicity after it, on Friday 19 February.
