@@ -4,7 +4,10 @@ registration limited per client address and to one pending registration per numb
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,6 +26,18 @@ LIST = "/api/v1/registrations"
 def by_id(listed: httpx.Response) -> dict[str, dict[str, Any]]:
     assert listed.status_code == 200, listed.text
     return {row["id"]: row for row in listed.json()}
+
+
+async def task_of(sessions: async_sessionmaker[AsyncSession], registration_id: str) -> str:
+    for _ in range(100):
+        async with sessions.begin() as db:
+            found = await db.scalar(
+                text("SELECT id FROM tasks WHERE application_id = CAST(:id AS uuid)"), {"id": registration_id}
+            )
+        if found is not None:
+            return str(found)
+        await asyncio.sleep(0.1)
+    raise AssertionError("no registration task appeared")
 
 
 async def set_due(sessions: async_sessionmaker[AsyncSession], task_id: str, due_at: datetime | None) -> None:
@@ -165,3 +180,45 @@ def test_the_limit_slides_like_sign_in() -> None:
     assert client_retry_after(0, 5, 600, window=window, limit=limit) == 3001
     assert client_retry_after(4, 4, 2700, window=window, limit=limit) == 1  # 4 × 0.25 + 4 = 5: just at the limit
     assert client_retry_after(4, 4, 2701, window=window, limit=limit) is None
+
+
+async def cli(database_url: str, *args: str) -> tuple[int, str]:
+    root = str(Path(__file__).resolve().parents[2])  # this checkout's code, whatever the environment installed
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": root}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "subsidy.service.cli",
+        "accounts",
+        "registrations",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    return process.returncode or 0, output.decode()
+
+
+async def test_the_cli_lists_registrations_waiting_by_county(
+    http: httpx.AsyncClient, database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    person = registration(county="150221")
+    person_id = (await http.post("/api/v1/registrations", json=person)).json()["id"]
+    task_id = await task_of(sessions, person_id)
+    await set_due(sessions, task_id, datetime.now(UTC) - timedelta(hours=1))
+
+    code, output = await cli(database_url, "--county", "150221")
+    assert code == 0, output
+    lines = output.strip().splitlines()
+    assert len(lines) == 2 and lines[-1] == "1 registrations waiting for verification", output
+    masked = person["id_number"][:6] + "********" + person["id_number"][-4:]
+    for words in (person["username"], "person", "王*", masked, "150221", "not claimed", "OVERDUE: waited past its due"):
+        assert words in lines[0], (words, output)
+    assert person["id_number"] not in output
+    code, output = await cli(database_url)
+    assert code == 0 and person["username"] in output
+    code, output = await cli(database_url, "--county", "150222")
+    assert (code, output.strip()) == (0, "0 registrations waiting for verification")
+    code, output = await cli(database_url, "--county", "110105")
+    assert code == 1 and "not a county of Baotou" in output

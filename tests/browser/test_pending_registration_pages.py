@@ -3,7 +3,6 @@ axe-core: masked names and ID numbers, how long each has waited, and overdue in 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -12,19 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.api.test_account_bindings import registration
+from tests.api.test_pending_registrations import task_of
 from tests.browser.conftest import assert_accessible, sign_in
-
-
-async def task_of(sessions: async_sessionmaker[AsyncSession], registration_id: str) -> str:
-    for _ in range(100):
-        async with sessions.begin() as db:
-            found = await db.scalar(
-                text("SELECT id FROM tasks WHERE application_id = CAST(:id AS uuid)"), {"id": registration_id}
-            )
-        if found is not None:
-            return str(found)
-        await asyncio.sleep(0.1)
-    raise AssertionError("no registration task appeared")
 
 
 async def test_the_accounts_page_shows_registrations_waiting_by_county(
