@@ -64,17 +64,19 @@ class SignIn:
     client_limited: bool = False
 
 
-def window_start(now: datetime) -> datetime:
-    size = CLIENT_WINDOW.total_seconds()
+def window_start(now: datetime, window: timedelta = CLIENT_WINDOW) -> datetime:
+    size = window.total_seconds()
     return _EPOCH + timedelta(seconds=math.floor((now - _EPOCH).total_seconds() / size) * size)
 
 
-def client_retry_after(previous: int, current: int, elapsed: float) -> int | None:
+def client_retry_after(
+    previous: int, current: int, elapsed: float, *, window: timedelta = CLIENT_WINDOW, limit: int = CLIENT_MAX_FAILURES
+) -> int | None:
     """Seconds until the client's sliding count drops below the limit; None when it is below already.
 
-    The count at `elapsed` seconds into the current window is `previous × (1 − elapsed / W) + current`."""
-    size = CLIENT_WINDOW.total_seconds()
-    limit = CLIENT_MAX_FAILURES
+    The count at `elapsed` seconds into the current window is `previous × (1 − elapsed / W) + current`. Registration
+    (subsidy/api/registration_limits.py) counts with the same arithmetic, its own window and limit."""
+    size = window.total_seconds()
     if previous * (1 - elapsed / size) + current < limit:
         return None
     if current < limit:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,6 +46,14 @@ USERNAME_TAKEN = "username_taken"
 REGISTRATION_REFUSED = (
     "registration_refused: this ID number or credit code cannot be registered again. If it is yours, sign in with "
     "your account or ask your County Disabled Persons' Federation at the service window"
+)
+# While one registration of a number waits for verification, another is refused in words that name nobody: no
+# user name, county or date. That one is waiting does show — to a caller who already knows the number, at most
+# `REGISTRATION_MAX` numbers an hour from one address (subsidy/api/registration_limits.py); hiding it would leave
+# strangers free to pile pending registrations on someone's number (README "Accounts act for whom they are bound to").
+REGISTRATION_PENDING = (
+    "registration_pending: a registration for this number is already waiting for verification; ask the County "
+    "Disabled Persons' Federation"
 )
 
 # Programs a County DPF official may file at the service window on a person's behalf.
@@ -136,14 +144,32 @@ def _county_of(program_code: str, form: Any) -> str:
 # ---- registration -------------------------------------------------------------------------------------
 
 
-async def register(session: AsyncSession, body: RegistrationIn) -> Application:
-    """The account (no role yet), its pending binding and the registration's row; the caller starts the workflow."""
+async def register(
+    session: AsyncSession, body: RegistrationIn, count: Callable[[], Awaitable[None]] | None = None
+) -> Application:
+    """The account (no role yet), its pending binding and the registration's row; the caller starts the workflow.
+
+    `count` (the client's limit) runs once the body and password are acceptable, before the number is looked at."""
     record = body.record()
     problem = password_problem(body.password, user_inputs=(record.username, record.name))
     if problem is not None:
         raise Invalid("password", problem)
+    if count is not None:
+        await count()
     if await verified_holder(session, record.kind, record.identifier) is not None:
         raise Conflict(REGISTRATION_REFUSED)
+    # One pending registration per number and kind: parallel ones queue on this lock until the first commits.
+    lock = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+    await session.execute(lock, {"key": f"registration:{record.kind}:{record.identifier}"})
+    waiting = await session.scalar(
+        select(AccountBinding.username).where(
+            AccountBinding.kind == record.kind,
+            AccountBinding.identifier == record.identifier,
+            AccountBinding.status == "pending",
+        )
+    )
+    if waiting is not None:
+        raise Conflict(REGISTRATION_PENDING)
     # argon2 takes a large fraction of a second by design: off the event loop.
     password_hash = await asyncio.to_thread(hash_password, body.password)
     created = await session.scalar(

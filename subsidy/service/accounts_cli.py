@@ -24,6 +24,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     create.add_argument("--name", help="the name shown on the pages (default: the user name)")
     listing = actions.add_parser("list", help="accounts whose user name or name contains QUERY")
     listing.add_argument("query", nargs="?", default="")
+    waiting = actions.add_parser("registrations", help="registrations waiting for the County DPF's verification")
+    waiting.add_argument("--county", help="6-digit county code (default: every county)")
     for action, text in (
         ("disable", "refuse sign-in and end every session now"),
         ("enable", "allow sign-in again"),
@@ -31,7 +33,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     ):
         actions.add_parser(action, help=text).add_argument("username")
     for name, parser in actions.choices.items():
-        if name != "list":
+        if name not in ("list", "registrations"):
             parser.add_argument("--as", dest="admin", required=True, help="your own administrator account")
 
 
@@ -57,6 +59,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
                     print(f"{user.username:<24} {','.join(user.roles):<24} {user.county or '-':<7} {state}".rstrip())
                 print(f"{total} accounts")
                 return 0
+            if args.action == "registrations":
+                return await _registrations(db, args.county)
             admin = await db.scalar(select(User).where(User.username == args.admin))
             if admin is None or admin.disabled_at is not None or "admin" not in admin.roles:
                 print(f"subsidy accounts: {args.admin!r} is not an enabled administrator account", file=sys.stderr)
@@ -85,3 +89,27 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     finally:
         await engine.dispose()
+
+
+async def _registrations(db: object, county: str | None) -> int:
+    """One line per registration waiting for verification, the longest waiting first (names and ID numbers masked)."""
+    from datetime import UTC, datetime
+
+    from subsidy.api.pending_registrations import pending_registrations, waited_parts
+    from subsidy.policy.counties import BAOTOU_COUNTIES
+
+    if county is not None and county not in BAOTOU_COUNTIES:
+        print(f"subsidy accounts: {county!r} is not a county of Baotou", file=sys.stderr)
+        return 1
+    waiting = await pending_registrations(db, county, datetime.now(UTC))  # type: ignore[arg-type]
+    for row in waiting:
+        days, hours, minutes = waited_parts(row.waited_seconds)
+        due = f"due {row.task_due_at:%Y-%m-%d}" if row.task_due_at else "no due date"
+        held = f"held by {row.task_held_by}" if row.task_held_by else "not claimed"
+        line = (
+            f"{row.submitted_at:%Y-%m-%d %H:%M} waited {days}d {hours}h {minutes}m  {row.username:<20} {row.kind:<8} "
+            f"{row.name} {row.id_number_masked or row.credit_code} {row.county}  {due}, {held}"
+        )
+        print(line + ("  OVERDUE: waited past its due date" if row.overdue else ""))
+    print(f"{len(waiting)} registrations waiting for verification")
+    return 0

@@ -372,6 +372,22 @@ async def test_every_role_and_county_against_every_endpoint_and_decision(matrix:
     path = f"/api/v1/registrations/{registration_id}"
     m.record("GET own registration", "pending", 200, await m.call("pending", "GET", path))
     await m.row("GET registration (150203)", "GET", path, expect({*WINDOW["150203"], *CITY_WIDE}, 200, 404))
+    # Registrations waiting for verification: the administrator every county, the County DPF its own, else 403.
+    county_dpf = {*WINDOW["150203"], *WINDOW["150204"]}
+    listing = "/api/v1/registrations?status=pending"
+    await m.row("GET pending registrations", "GET", listing, expect(county_dpf, 200, 403))
+    await m.row(
+        "GET pending registrations (150204)", "GET", listing + "&county=150204", expect(WINDOW["150204"], 200, 403)
+    )
+    m.record("GET pending registrations (not verified)", "pending", 403, await m.call("pending", "GET", listing))
+    admin = await m.http.post("/api/v1/auth/token", data={"username": "admin-a", "password": "demo"})
+    m.tokens["admin-a"] = {"Authorization": f"Bearer {admin.json()['access_token']}"}
+    for query in ("", "&county=150203", "&county=150204"):
+        m.record(f"GET pending registrations{query}", "admin-a", 200, await m.call("admin-a", "GET", listing + query))
+    waiting = {row["id"] for row in (await m.call("dpf-150203-a", "GET", listing)).json()}
+    elsewhere = {row["id"] for row in (await m.call("dpf-150204-a", "GET", listing)).json()}
+    if registration_id not in waiting or registration_id in elsewhere:
+        m.misses.append("GET pending registrations: the 150203 registration not listed for 150203 only")
     check = await m.task("dpf-150203-b", registration_id)
     await m.decision_row("registration check County DPF (150203)", check["id"], "dpf-150203-b", peers=["dpf-150203-a"])
 

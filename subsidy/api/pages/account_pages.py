@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -24,7 +25,8 @@ from subsidy.api.pages.web import (
     render,
     require_user,
 )
-from subsidy.api.pages.words import N_
+from subsidy.api.pages.words import N_, REGISTRATION_KIND
+from subsidy.api.pending_registrations import pending_registrations, waited_parts
 from subsidy.api.read_model import mask_name
 from subsidy.api.security import Identity
 from subsidy.forms.text import invisible_characters
@@ -113,11 +115,19 @@ def _checked_username(username: str) -> str:
 
 
 @router.get("/admin/accounts", response_class=HTMLResponse)
-async def accounts(request: Request, db: SessionDep, q: Annotated[str, Query(max_length=64)] = "") -> Response:
+async def accounts(
+    request: Request,
+    db: SessionDep,
+    q: Annotated[str, Query(max_length=64)] = "",
+    county: Annotated[str, Query(max_length=6)] = "",
+) -> Response:
     identity = _admin(request)
     _ = gettext_for(request)
     wanted = "" if invisible_characters(q) else q.strip()
     users, total = await admin_accounts.list_accounts(db, wanted, 100, 0)
+    # Registrations waiting for the County DPF's verification (it verifies them in its task; the administrator sees).
+    waiting_county = county if county in BAOTOU_COUNTIES else ""
+    waiting = await pending_registrations(db, waiting_county or None, datetime.now(UTC))
     return render(
         request,
         "admin_accounts.html",
@@ -128,6 +138,11 @@ async def accounts(request: Request, db: SessionDep, q: Annotated[str, Query(max
             "q": wanted,
             "ROLES": ACCOUNT_ROLES,
             "mask_name": mask_name,
+            "waiting": waiting,
+            "waiting_county": waiting_county,
+            "counties": _counties(request),
+            "KINDS": REGISTRATION_KIND,
+            "waited_parts": waited_parts,
         },
         identity=identity,
     )
