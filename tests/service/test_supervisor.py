@@ -152,6 +152,12 @@ async def test_stopping_the_supervisor_stops_its_parts_and_restarts_nothing() ->
 def test_a_pid_record_names_only_the_process_it_was_written_for(tmp_path: Path) -> None:
     sleeper = subprocess.Popen(["sleep", "300"])
     try:
+        # Right after the fork the child may not have exec'd `sleep` yet (an empty command line): the service
+        # records a part's pid once the part is ready, so wait for the same here.
+        deadline = time.monotonic() + 10
+        while psutil.Process(sleeper.pid).cmdline() != ["sleep", "300"]:
+            assert time.monotonic() < deadline, "sleep did not start"
+            time.sleep(0.01)
         record = PidRecord.of(sleeper.pid)
         record.write(tmp_path / "sleep.pid")
         read = PidRecord.read(tmp_path / "sleep.pid")
