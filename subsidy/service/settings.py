@@ -6,6 +6,7 @@ Temporal dev server under `SUBSIDY_HOME` (default `./var`) and fills them in its
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -54,6 +55,10 @@ class Settings(BaseSettings):
     # `subsidy up` restarts an embedded part (PostgreSQL, Temporal) that dies, at most this often within 10 minutes;
     # one more death and it stops, exiting non-zero with the part's name.
     part_restarts: int = Field(default=5, ge=0, alias="SUBSIDY_PART_RESTARTS")
+    # `subsidy up` runs the API and the worker in processes of their own, this many of each (unset: by the cores,
+    # see `processes()`); the archiver and the starter run once, in `subsidy up` itself.
+    api_processes: int | None = Field(default=None, ge=1, le=64, alias="SUBSIDY_API_PROCESSES")
+    worker_processes: int | None = Field(default=None, ge=1, le=64, alias="SUBSIDY_WORKER_PROCESSES")
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:
@@ -71,6 +76,14 @@ class Settings(BaseSettings):
                     "(a wildcard would hand decrypted payloads to any site an auditor visits)"
                 )
         return self
+
+    def processes(self, cores: int | None = None) -> tuple[int, int]:
+        """How many API and worker processes `subsidy up` runs: as set, else by the cores (measured with
+        `python -m bench` on 2 cores, README "Performance")."""
+        cores = max(1, cores if cores is not None else (os.cpu_count() or 1))
+        api = self.api_processes if self.api_processes is not None else default_api_processes(cores)
+        worker = self.worker_processes if self.worker_processes is not None else default_worker_processes(cores)
+        return api, worker
 
     def codec_origins(self) -> list[str]:
         return [origin.strip() for origin in self.codec_cors_origins.split(",") if origin.strip()]
@@ -98,6 +111,14 @@ class Settings(BaseSettings):
             key_file.write_text(Keyring.new_entry("k1"))
             key_file.chmod(0o600)
         return Keyring.parse(key_file.read_text().strip())
+
+
+def default_api_processes(cores: int) -> int:
+    return max(1, min(cores, 8))
+
+
+def default_worker_processes(cores: int) -> int:
+    return max(1, min(cores // 2, 8))
 
 
 @lru_cache
