@@ -56,10 +56,11 @@ def new_person_id(region: str = "150203") -> str:
 
 
 def rent_application(arrears_months: int) -> dict[str, Any]:
-    """A valid rent-subsidy form whose business has run one year (the minimum) and whose lease began
-    `arrears_months` ago: that many subsidy months are over at approval and are paid at once."""
+    """A valid rent-subsidy form whose lease began `arrears_months` ago and whose business has run at least a year
+    (the minimum): that many subsidy months are over at approval and are paid at once. With 14, the business and the
+    lease began 14 months ago, as a real application that waited for its first year does (issue 17)."""
     today = china_today()
-    licence = add_months(today, -12)
+    licence = add_months(today, -max(12, arrears_months))
     id_number = new_person_id()
     return {
         "program": "rent_subsidy",

@@ -207,7 +207,6 @@ PROGRAMS: dict[str, Program] = {
 }
 
 
-
 def is_terminal(program: str, status: str) -> bool:
     found = PROGRAMS.get(program)
     return found is not None and status in found.terminal_statuses

@@ -20,6 +20,8 @@ log = logging.getLogger("subsidy")
 EXIT_PART_DIED = 3
 # The restarts of a part counted against SUBSIDY_PART_RESTARTS are those of the last 10 minutes.
 PART_RESTART_WINDOW = 600.0
+# Connections each API and worker process of `subsidy up` keeps open (SUBSIDY_DB_POOL_SIZE), measured with bench/.
+UP_POOL_SIZE = 25
 
 
 async def _migrate_and_seed(database_url: str, *, demo_accounts: bool) -> None:
@@ -88,7 +90,14 @@ async def up(host: str, port: int, home: Path) -> int:
         settings = Settings(SUBSIDY_HOME=home, SUBSIDY_EMBEDDED=True, SUBSIDY_CODEC_CORS_ORIGINS=origins)  # type: ignore[call-arg]
     # The embedded parts die with this process, are restarted when they die alone, and stop it when they keep dying.
     supervisor = Supervisor(restarts=settings.part_restarts, window=PART_RESTART_WINDOW)
-    postgres = PostgresPart(home.resolve() / "postgres")
+    api_count, worker_count = settings.processes()
+    if "SUBSIDY_DB_POOL_SIZE" not in os.environ:
+        # One pool per process, large enough for C=30 over two API processes without opening and closing connections
+        # per request (each new connection costs a connect, asyncpg's type introspection and statement preparation).
+        settings = settings.model_copy(update={"db_pool_size": UP_POOL_SIZE})
+    # Every process's pool at its fullest (pool + 20 overflow), the archiver's and starter's, and a few for tools.
+    max_connections = max(100, (api_count + worker_count) * (settings.db_pool_size + 20) + 22 + 10)
+    postgres = PostgresPart(home.resolve() / "postgres", max_connections=max_connections)
     temporal = TemporalPart(
         home.resolve(),
         host="127.0.0.1",
@@ -147,7 +156,6 @@ async def up(host: str, port: int, home: Path) -> int:
         engine = create_engine(database_url, pool_size=2)
         sessions = session_factory(engine)
         environment = _child_environment(settings, database_url, temporal_address, home, embedded=not external)
-        api_count, worker_count = settings.processes()
         workers = [ServiceProcess("worker", i + 1, home, environment) for i in range(worker_count)]
         apis = [
             ServiceProcess("api", i + 1, home, environment, socket_fd=api_socket.fileno()) for i in range(api_count)
@@ -191,6 +199,7 @@ def _child_environment(
         TEMPORAL_NAMESPACE=settings.temporal_namespace,
         SUBSIDY_HOME=str(home.resolve()),
         SUBSIDY_CODEC_CORS_ORIGINS=settings.codec_cors_origins,
+        SUBSIDY_DB_POOL_SIZE=str(settings.db_pool_size),
     )
     if embedded:
         environment["SUBSIDY_EMBEDDED"] = "1"
@@ -207,7 +216,7 @@ async def worker() -> int:
     if not settings.database_url or not settings.temporal_address:
         print("subsidy worker: set DATABASE_URL and TEMPORAL_ADDRESS", file=sys.stderr)
         return 2
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     sessions = session_factory(engine)
     running = build_worker(client, settings.task_queue, sessions)

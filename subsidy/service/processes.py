@@ -167,7 +167,7 @@ async def run_worker(ready_fd: int) -> int:
     assert settings.database_url and settings.temporal_address
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     try:
         client = await connect(settings.temporal_address, settings.temporal_namespace)
         async with build_worker(client, settings.task_queue, session_factory(engine)):

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     part_restarts: int = Field(default=5, ge=0, alias="SUBSIDY_PART_RESTARTS")
     # `subsidy up` runs the API and the worker in processes of their own, this many of each (unset: by the cores,
     # see `processes()`); the archiver and the starter run once, in `subsidy up` itself.
+    # Connections each process keeps open to PostgreSQL (up to 20 more under load, opened and closed as needed).
+    db_pool_size: int = Field(default=10, ge=1, le=200, alias="SUBSIDY_DB_POOL_SIZE")
     api_processes: int | None = Field(default=None, ge=1, le=64, alias="SUBSIDY_API_PROCESSES")
     worker_processes: int | None = Field(default=None, ge=1, le=64, alias="SUBSIDY_WORKER_PROCESSES")
 
