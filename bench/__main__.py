@@ -276,6 +276,11 @@ async def measure_topology(topology: Any, args: argparse.Namespace) -> tuple[dic
             "ledger_rows": service.ledger_rows,
             "decision_409_not_open": service.decision_conflicts,
             "cpu": _cpu_report(service_cpu),
+            # The service's processes and its engines (everything but the load generator) over the part's wall time.
+            "cores_busy": round(
+                sum(float(r[1]) for r in service_cpu if str(r[0]) in processes) / service.seconds,  # type: ignore[arg-type]
+                2,
+            ),
         }
         workflow_ids = service.workflow_ids
     rss = {
@@ -423,6 +428,7 @@ def say_targets(args: argparse.Namespace, report: dict[str, Any]) -> None:
                     case["p99_decision_over_bare_update_p99"],
                     case["inbox"]["p99_ms"],
                     case["cpu"]["total (this run)"]["ms_per"],
+                    case["cores_busy"],
                 ]
             )
     say()
@@ -438,6 +444,7 @@ def say_targets(args: argparse.Namespace, report: dict[str, Any]) -> None:
                 "p99 decision / update",
                 "p99 inbox ms",
                 "CPU ms/app",
+                "cores busy",
             ),
             summary,
         )
