@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     record_retention_days: int = Field(default=3650, ge=1, alias="SUBSIDY_RECORD_RETENTION_DAYS")
     # How often the worker archives closed histories and starts saved submissions that have no workflow yet.
     sweep_seconds: float = Field(default=30, gt=0, le=3600, alias="SUBSIDY_SWEEP_SECONDS")
+    # Connections each process keeps open to PostgreSQL (up to 20 more under load, opened and closed as needed).
+    db_pool_size: int = Field(default=10, ge=1, le=200, alias="SUBSIDY_DB_POOL_SIZE")
+    # `subsidy up` runs the API and the worker in processes of their own, this many of each (unset: by the cores,
+    # see `processes()`); the archiver and the starter run once, in `subsidy up` itself.
+    api_processes: int | None = Field(default=None, ge=1, le=64, alias="SUBSIDY_API_PROCESSES")
+    worker_processes: int | None = Field(default=None, ge=1, le=64, alias="SUBSIDY_WORKER_PROCESSES")
     # The zone in which a subsidy month ends and a working day begins.
     timezone: str = Field(default="Asia/Shanghai", alias="SUBSIDY_TIMEZONE")
     # Browser origins (comma-separated, e.g. the Temporal UI's http://localhost:8233) that may call the auditors'
@@ -55,12 +61,6 @@ class Settings(BaseSettings):
     # `subsidy up` restarts an embedded part (PostgreSQL, Temporal) that dies, at most this often within 10 minutes;
     # one more death and it stops, exiting non-zero with the part's name.
     part_restarts: int = Field(default=5, ge=0, alias="SUBSIDY_PART_RESTARTS")
-    # `subsidy up` runs the API and the worker in processes of their own, this many of each (unset: by the cores,
-    # see `processes()`); the archiver and the starter run once, in `subsidy up` itself.
-    # Connections each process keeps open to PostgreSQL (up to 20 more under load, opened and closed as needed).
-    db_pool_size: int = Field(default=10, ge=1, le=200, alias="SUBSIDY_DB_POOL_SIZE")
-    api_processes: int | None = Field(default=None, ge=1, le=64, alias="SUBSIDY_API_PROCESSES")
-    worker_processes: int | None = Field(default=None, ge=1, le=64, alias="SUBSIDY_WORKER_PROCESSES")
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:
@@ -79,6 +79,9 @@ class Settings(BaseSettings):
                 )
         return self
 
+    def codec_origins(self) -> list[str]:
+        return [origin.strip() for origin in self.codec_cors_origins.split(",") if origin.strip()]
+
     def processes(self, cores: int | None = None) -> tuple[int, int]:
         """How many API and worker processes `subsidy up` runs: as set, else by the cores (measured with
         `python -m bench` on 2 cores, README "Performance")."""
@@ -86,9 +89,6 @@ class Settings(BaseSettings):
         api = self.api_processes if self.api_processes is not None else default_api_processes(cores)
         worker = self.worker_processes if self.worker_processes is not None else default_worker_processes(cores)
         return api, worker
-
-    def codec_origins(self) -> list[str]:
-        return [origin.strip() for origin in self.codec_cors_origins.split(",") if origin.strip()]
 
     def signing_key(self) -> str:
         if self.jwt_secret is not None:
