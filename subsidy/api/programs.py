@@ -207,6 +207,7 @@ PROGRAMS: dict[str, Program] = {
 }
 
 
+
 def is_terminal(program: str, status: str) -> bool:
     found = PROGRAMS.get(program)
     return found is not None and status in found.terminal_statuses
