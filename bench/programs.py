@@ -210,7 +210,7 @@ async def approved_post(session: Session, api_today: date, places: int) -> str:
     """employer-a declares one post of `places` places, dpf-150203-a reports it, hr-150203-a approves it."""
     body = {
         "program": "public_welfare_post",
-        "employer": {"name": "包头市某社区服务中心", "credit_code": "91150203MA0N12345B"},
+        "employer": {"name": "包头市某社区服务中心", "credit_code": "91150203MA0E00001Y"},
         "county": COUNTY,
         "year": api_today.year,
         "posts": [{"title": "社区服务岗", "category": "public_service", "count": places, "monthly_wage": "2200.00"}],

@@ -2,8 +2,8 @@
 
 Per application, as an applicant and a County DPF official would: submit (with an Idempotency-Key), poll the
 inbox until the review task appears, claim it, approve it, poll the ledger until the months already over are
-posted. Each person is new, or the second application would be refused (already_has_active_rent_subsidy), and each
-applies with an account bound to them (an account acts only for its own person): the accounts are bound in the
+posted. Each person is new, or the second application would be refused (already_has_active_rent_subsidy), and has
+an account bound to them (an account acts only for its own person): the accounts are made directly in the
 database and signed in before the measured run (`bound_applicants`), so neither argon2 nor binding is in its figures.
 """
 
@@ -57,10 +57,11 @@ def new_person_id(region: str = "150203") -> str:
 
 
 def rent_application(arrears_months: int, id_number: str) -> dict[str, Any]:
-    """A valid rent-subsidy form whose business has run one year (the minimum) and whose lease began
-    `arrears_months` ago: that many subsidy months are over at approval and are paid at once."""
+    """A valid rent-subsidy form whose lease began `arrears_months` ago and whose business has run at least a year
+    (the minimum): that many subsidy months are over at approval and are paid at once. With 14, the business and the
+    lease began 14 months ago, as a real application that waited for its first year does (issue 17)."""
     today = china_today()
-    licence = add_months(today, -12)
+    licence = add_months(today, -max(12, arrears_months))
     return {
         "program": "rent_subsidy",
         "applicant": {
@@ -187,8 +188,6 @@ async def one_application(
     def m(latencies: Latencies) -> Latencies | None:
         return latencies if counted else None
 
-    applicant = person.headers
-
     began = time.perf_counter()
     key = {"Idempotency-Key": f"bench-{uuid.uuid4()}"}
     created = _expect(
@@ -197,7 +196,7 @@ async def one_application(
             http.post(
                 "/api/v1/applications",
                 json_body=rent_application(arrears_months, person.id_number),
-                headers={**applicant, **key},
+                headers={**person.headers, **key},
             ),
         ),
         201,
@@ -255,7 +254,7 @@ async def one_application(
     for pause in pauses(poll_seconds):
         response = await _timed(
             m(result.ledger),
-            http.get("/api/v1/ledger", params={"application_id": application_id}, headers=applicant),
+            http.get("/api/v1/ledger", params={"application_id": application_id}, headers=person.headers),
         )
         _expect(response, 200)
         if counted:
@@ -277,12 +276,13 @@ async def run_service(
     n: int,
     concurrency: int,
     arrears_months: int,
-    applicants: list[Applicant],
     poll_seconds: float = POLL_SECONDS,
+    *,
+    database_url: str,
 ) -> ServiceResult:
-    """A closed loop: `concurrency` users, each with its own connection, take the next application until N are done.
-    `applicants`: WARM_UP + N people with their signed-in accounts (`bound_applicants`)."""
-    assert len(applicants) >= WARM_UP + n
+    """A closed loop: `concurrency` users, each with its own connection, take the next application until N are done;
+    each application is a new person's, sent from that person's bound account."""
+    people = await bound_applicants(database_url, host, port, WARM_UP + n)
     async with Connection(host, port) as http:
         official = await login(http, OFFICIAL)
     result = ServiceResult(n, concurrency, arrears_months)
@@ -291,8 +291,8 @@ async def run_service(
         async with Connection(host, port) as http:
             await one_application(http, person, official, arrears_months, poll_seconds, result, False)
 
-    await asyncio.gather(*(warm_up(person) for person in applicants[:WARM_UP]))
-    remaining = iter(applicants[WARM_UP : WARM_UP + n])
+    await asyncio.gather(*(warm_up(person) for person in people[:WARM_UP]))
+    remaining = iter(people[WARM_UP:])
 
     async def user() -> None:
         async with Connection(host, port) as http:

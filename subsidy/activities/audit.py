@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subsidy.db.models import AuditRecord
@@ -60,34 +60,37 @@ async def append_audit(
 ) -> None:
     """Append one record in the caller's transaction; a repeated `dedup_key` (a retried activity) adds nothing."""
     at = at.astimezone(UTC)
-    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
-    if dedup_key is not None:
-        seen = await session.scalar(select(AuditRecord.id).where(AuditRecord.dedup_key == dedup_key))
-        if seen is not None:
-            return
-    prev = await session.scalar(select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)) or GENESIS
+    # The lock first, in a statement of its own: the read below must see what the lock's previous holder committed.
+    await session.execute(_TAKE_CHAIN_LOCK, {"key": _CHAIN_LOCK})
+    # One round trip: is this record there already (a retried activity), and the chain's last hash.
+    seen, prev = (await session.execute(_SEEN_AND_LAST_HASH, {"dedup_key": dedup_key})).one()
+    if seen is not None:
+        return
+    prev = prev or GENESIS
     # Round-trip through JSON so the hash is computed over exactly what JSONB stores.
     clean_detail: dict[str, Any] = json.loads(json.dumps(detail or {}, default=str, ensure_ascii=False))
-    session.add(
-        AuditRecord(
-            at=at,
-            kind=kind,
-            actor=actor,
-            application_id=application_id,
-            detail=clean_detail,
-            dedup_key=dedup_key,
-            prev_hash=prev,
-            hash=record_hash(
-                prev_hash=prev,
-                at=at,
-                kind=kind,
-                actor=actor,
-                application_id=application_id,
-                detail=clean_detail,
-            ),
-        )
-    )
-    await session.flush()
+    row = {
+        "at": at,
+        "kind": kind,
+        "actor": actor,
+        "application_id": application_id,
+        "detail": clean_detail,
+        "dedup_key": dedup_key,
+        "prev_hash": prev,
+        "hash": record_hash(
+            prev_hash=prev, at=at, kind=kind, actor=actor, application_id=application_id, detail=clean_detail
+        ),
+    }
+    # A Core insert: the ORM's unit of work (add, flush) cost more than the statement for a row nobody reads back.
+    await session.execute(_INSERT_RECORD, row)
+
+
+_TAKE_CHAIN_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_SEEN_AND_LAST_HASH = select(
+    select(AuditRecord.id).where(AuditRecord.dedup_key == bindparam("dedup_key")).scalar_subquery(),
+    select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1).scalar_subquery(),
+)
+_INSERT_RECORD = insert(AuditRecord.__table__)
 
 
 @dataclass(frozen=True)

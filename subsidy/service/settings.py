@@ -6,6 +6,7 @@ Temporal dev server under `SUBSIDY_HOME` (default `./var`) and fills them in its
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import date
 from functools import lru_cache
@@ -48,6 +49,12 @@ class Settings(BaseSettings):
     record_retention_days: int = Field(default=3650, ge=1, alias="SUBSIDY_RECORD_RETENTION_DAYS")
     # How often the worker archives closed histories and starts saved submissions that have no workflow yet.
     sweep_seconds: float = Field(default=30, gt=0, le=3600, alias="SUBSIDY_SWEEP_SECONDS")
+    # Connections each process keeps open to PostgreSQL (up to 20 more under load, opened and closed as needed).
+    db_pool_size: int = Field(default=10, ge=1, le=200, alias="SUBSIDY_DB_POOL_SIZE")
+    # `subsidy up` runs the API and the worker in processes of their own, this many of each (unset: by the cores,
+    # see `processes()`); the archiver and the starter run once, in `subsidy up` itself.
+    api_processes: int | None = Field(default=None, ge=1, le=64, alias="SUBSIDY_API_PROCESSES")
+    worker_processes: int | None = Field(default=None, ge=1, le=64, alias="SUBSIDY_WORKER_PROCESSES")
     # The zone in which a subsidy month ends and a working day begins.
     timezone: str = Field(default="Asia/Shanghai", alias="SUBSIDY_TIMEZONE")
     # Browser origins (comma-separated, e.g. the Temporal UI's http://localhost:8233) that may call the auditors'
@@ -88,6 +95,14 @@ class Settings(BaseSettings):
     def codec_origins(self) -> list[str]:
         return [origin.strip() for origin in self.codec_cors_origins.split(",") if origin.strip()]
 
+    def processes(self, cores: int | None = None) -> tuple[int, int]:
+        """How many API and worker processes `subsidy up` runs: as set, else by the cores (measured with
+        `python -m bench` on 2 cores, README "Performance")."""
+        cores = max(1, cores if cores is not None else (os.cpu_count() or 1))
+        api = self.api_processes if self.api_processes is not None else default_api_processes(cores)
+        worker = self.worker_processes if self.worker_processes is not None else default_worker_processes(cores)
+        return api, worker
+
     def signing_key(self) -> str:
         if self.jwt_secret is not None:
             return self.jwt_secret.get_secret_value()
@@ -111,6 +126,14 @@ class Settings(BaseSettings):
             key_file.write_text(Keyring.new_entry("k1"))
             key_file.chmod(0o600)
         return Keyring.parse(key_file.read_text().strip())
+
+
+def default_api_processes(cores: int) -> int:
+    return max(1, min(cores, 8))
+
+
+def default_worker_processes(cores: int) -> int:
+    return max(1, min(cores // 2, 8))
 
 
 @lru_cache
