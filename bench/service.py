@@ -278,11 +278,12 @@ async def run_service(
     arrears_months: int,
     poll_seconds: float = POLL_SECONDS,
     *,
-    database_url: str,
+    people: list[Applicant],
 ) -> ServiceResult:
     """A closed loop: `concurrency` users, each with its own connection, take the next application until N are done;
-    each application is a new person's, sent from that person's bound account."""
-    people = await bound_applicants(database_url, host, port, WARM_UP + n)
+    each application is a new person's, sent from that person's bound account (`people`: WARM_UP + N of them, from
+    `bound_applicants`, made and signed in before the part is measured)."""
+    assert len(people) == WARM_UP + n
     async with Connection(host, port) as http:
         official = await login(http, OFFICIAL)
     result = ServiceResult(n, concurrency, arrears_months)
