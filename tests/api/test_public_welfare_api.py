@@ -263,7 +263,9 @@ async def test_done_when_declare_collect_approve_place_publicity_cap_and_exclusi
     filed = await api.decide("region-a", filing["id"])
     assert filed.status_code == 200, filed.text
     assert [d["step"] for d in filed.json()["application"]["decisions"]] == ["hr_approval", "region_filing"]
-    assert (await api.event(api.employer, second["id"], type="employment_ended", date="2026-12-01")).status_code == 200
+    assert (
+        await api.event(api.employer, second["id"], type="employment_ended", date=china_today().isoformat())
+    ).status_code == 200
 
     # The third placement of the same person is refused with placement_cap_reached, and opens no task.
     third = await api.submit(api.employer, placement(post, someone))
@@ -290,7 +292,7 @@ async def test_a_placement_for_a_person_with_the_flexible_subsidy_is_refused_wit
     refused = await api.submit(api.employer, placement(post, someone))
     assert refused.status_code == 409, refused.text
     assert "exclusive_with_flexible_employment_insurance" in refused.json()["detail"]
-    ended = await api.event(applicant, insured.json()["id"], type="employment_ended", date="2026-12-01")
+    ended = await api.event(applicant, insured.json()["id"], type="employment_ended", date=china_today().isoformat())
     assert ended.status_code == 200 and ended.json()["status"] == "terminated"
     # Once that subsidy has ended, the placement may go ahead.
     assert (await api.submit(api.employer, placement(post, someone))).status_code == 201
