@@ -108,6 +108,16 @@ def _tasks(service: Running, official: dict[str, str], application_id: str) -> l
     return [task["id"] for task in response.json()] if response.status_code == 200 else []
 
 
+def _application_waiting_for_review(service: Running, home: Path, official: dict[str, str]) -> str:
+    """A new person's rent application, sent from the account bound to them, once its review task is in the inbox."""
+    body = rent_form()
+    application_id: str = service.client.post(
+        "/api/v1/applications", json=body, headers=_applicant(service, home, body)
+    ).json()["id"]
+    _wait_for(lambda: _tasks(service, official, application_id))
+    return application_id
+
+
 def _ledger_rows(service: Running, applicant: dict[str, str], application_id: str) -> int:
     response = service.client.get("/api/v1/ledger", params={"application_id": application_id}, headers=applicant)
     return int(response.headers["X-Total-Count"]) if response.status_code == 200 else -1
@@ -250,11 +260,7 @@ def test_the_embedded_temporal_killed_alone_comes_back_and_a_second_death_within
     service = Running(home, free_port(), env)
     try:
         official = service.login("dpf-150203-b")
-        waiting_body = rent_form()
-        waiting = service.client.post(
-            "/api/v1/applications", json=waiting_body, headers=_applicant(service, home, waiting_body)
-        ).json()["id"]
-        _wait_for(lambda: _tasks(service, official, waiting))
+        waiting = _application_waiting_for_review(service, home, official)
         first = _temporal_pid(home)
         os.kill(first, signal.SIGKILL)
 
@@ -304,11 +310,7 @@ def test_the_embedded_postgres_killed_alone_is_restarted_and_the_service_works_a
     service = Running(home, free_port(), env)
     try:
         official = service.login("dpf-150203-b")
-        waiting_body = rent_form()
-        waiting = service.client.post(
-            "/api/v1/applications", json=waiting_body, headers=_applicant(service, home, waiting_body)
-        ).json()["id"]
-        _wait_for(lambda: _tasks(service, official, waiting))
+        _application_waiting_for_review(service, home, official)
         before = _counts(home)
         first, _ = _postmaster(home)
         os.kill(first, signal.SIGKILL)
