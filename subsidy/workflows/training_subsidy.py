@@ -26,14 +26,13 @@ Updates: `decide` (officials; the validator is the authority on who may decide),
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from subsidy.activities.names import CHANGE_STATUS, OPEN_TASK, POST_PAYMENT, RECORD_DECISION
+    from subsidy.activities.names import POST_PAYMENT
     from subsidy.policy.money import to_money
     from subsidy.policy.training import (
         CoursePlan,
@@ -43,22 +42,11 @@ with workflow.unsafe.imports_passed_through():
         reimbursement_shares,
     )
     from subsidy.policy.versions import PolicyVersion, version_from_json
-    from subsidy.workflows.common import (
-        CHINA,
-        TRAINING_DB_STEPS,
-        check_decision,
-        db_step,
-        end_of_day,
-        local_db_steps,
-    )
+    from subsidy.workflows.common import CHINA, TRAINING_DB_STEPS, end_of_day, local_db_steps
     from subsidy.workflows.contracts import (
         CONFLICT,
-        FORBIDDEN,
         INVALID,
         DecideInput,
-        DecideResult,
-        DecisionRecord,
-        DecisionToRecord,
         EventResult,
         OpenTaskInput,
         PaymentInput,
@@ -66,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
         ScheduleMonth,
         StatusChange,
     )
+    from subsidy.workflows.procedure import DecisionEffects, EventRule, Procedure, StepRule
     from subsidy.workflows.training_contracts import (
         COMPLETION_REPORT,
         COMPLETION_REVIEW_STEP,
@@ -110,30 +99,45 @@ def plan_from_message(course: CourseMessage) -> CoursePlan:
 
 
 @workflow.defn(name=TRAINING_SUBSIDY_WORKFLOW)
-class TrainingSubsidyWorkflow:
+class TrainingSubsidyWorkflow(Procedure):
+    DB_PATCH = TRAINING_DB_STEPS
+    # A returned plan would need its trainees decided again; the provider withdraws and files a new one.
+    STEPS = {
+        step: StepRule(
+            decisions=("approve", "reject"),
+            refusal="decision: a class plan or completion report is approved or rejected, not returned",
+        )
+        for step in (PLAN_REVIEW_STEP, COMPLETION_REVIEW_STEP)
+    }
+    EVENTS = {
+        COMPLETION_REPORT: EventRule("_check_report", "_record_report"),
+        WITHDRAWN: EventRule("_check_withdrawal", "_withdraw"),
+    }
+    EVENT_SUBJECT = "the training subsidy"
+
     @workflow.init
     def __init__(self, input: TrainingSubsidyInput) -> None:
         # First thing in every run, before any step or message handler: see `local_db_steps`.
         local_db_steps(TRAINING_DB_STEPS)
-        self._input: TrainingSubsidyInput | None = None
-        self._version: PolicyVersion | None = None
+        # From the input here, not in `run`: an update delivered with a run's first workflow task (a
+        # withdrawal just after continue-as-new, or just after the start) is handled before `run` starts.
+        self._begin(input)
+        self._input: TrainingSubsidyInput = input
+        self._version: PolicyVersion | None = version_from_json(input.policy) if input.policy is not None else None
         self._status = "submitted"
-        # One step at a time: a message handler never interleaves with a step of the run (or another handler),
-        # so a withdrawal cannot slip between the enrolment and the task it opens, nor a report past the deadline.
-        self._lock = asyncio.Lock()
-        self._open_tasks: dict[str, OpenTaskInput] = {}
-        self._decisions: list[DecisionRecord] = []
-        self._decided: DecideInput | None = None
-        self._stopped: str | None = None
         self._released_because: str | None = None
         self._enrolled: list[int] = []
         self._excluded: list[int] = []
         self._report_deadline: datetime | None = None
         self._report: TrainingReport | None = None
-        # From the input here, not in `run`: an update delivered with a run's first workflow task (a
-        # withdrawal just after continue-as-new, or just after the start) is handled before `run` starts.
-        self._input = input
-        self._version = version_from_json(input.policy) if input.policy is not None else None
+
+    @property
+    def status(self) -> str:
+        return self._status
+
+    @status.setter
+    def status(self, value: str) -> None:
+        self._status = value
 
     # ---- run ------------------------------------------------------------------------------------
 
@@ -152,29 +156,23 @@ class TrainingSubsidyWorkflow:
         ):
             async with self._lock:
                 await self._pay()
-        return await self._finish()
-
-    async def _finish(self) -> str:
         await workflow.wait_condition(workflow.all_handlers_finished)
-        assert self._input is not None
         if self._released_because is not None and self._enrolled:
             async with self._lock:
-                await db_step(
+                await self.step(
                     RELEASE_ENROLMENTS,
                     ReleaseRequest(self._input.application_id, self._released_because, "system"),
                     result_type=int,
-                    patch=TRAINING_DB_STEPS,
                 )
         return self._status
 
     async def _enrol(self) -> bool:
-        assert self._input is not None
         version = self._version
         reasons = plan_eligibility(
             plan_from_message(self._input.course), self._input.county, version, self._input.applied_on
         )
         training = version.training if version else None
-        outcome: EnrolmentOutcome = await db_step(
+        outcome: EnrolmentOutcome = await self.step(
             ENROL_TRAINEES,
             EnrolmentRequest(
                 application_id=self._input.application_id,
@@ -188,7 +186,6 @@ class TrainingSubsidyWorkflow:
                 same_course_level_window_months=training.same_course_level_window_months if training else 0,
             ),
             result_type=EnrolmentOutcome,
-            patch=TRAINING_DB_STEPS,
         )
         self._enrolled = [t.line for t in outcome.trainees if t.enrolled]
         self._excluded = [t.line for t in outcome.trainees if not t.enrolled]
@@ -197,32 +194,13 @@ class TrainingSubsidyWorkflow:
 
     async def _review(self, step: str) -> bool:
         """One County DPF task; True when it was approved."""
-        assert self._input is not None
-        task = OpenTaskInput(
-            application_id=self._input.application_id,
-            workflow_id=workflow.info().workflow_id,
-            program=self._input.program,
-            step=step,
-            round=1,
-            role="county_dpf",
-            county=self._input.county,
-            # TrainingParams has no review period (the rent's is a rent parameter): the task has no due date.
-            due_at=None,
-            summary=self._summary(step),
-        )
-        async with self._lock:
-            if self._stopped is not None:
-                return False
-            task_id: str = await db_step(OPEN_TASK, task, result_type=str, patch=TRAINING_DB_STEPS)
-            self._open_tasks[task_id] = task
-        await workflow.wait_condition(lambda: self._decided is not None or self._stopped is not None)
-        self._open_tasks.clear()
-        decided, self._decided = self._decided, None
-        return self._stopped is None and decided is not None and decided.decision == "approve"
+        # TrainingParams has no review period (the rent's is a rent parameter): the task has no due date.
+        task = self.task(step, "county_dpf", self._input.county, self._summary(step))
+        return await self.human_step(task) == "approve"
 
     async def _await_report(self) -> bool:
         """The provider's completion report, or `terminated` unpaid once the deadline has passed."""
-        assert self._input is not None and self._report_deadline is not None
+        assert self._report_deadline is not None
         remaining = self._report_deadline - workflow.now()
         if remaining > timedelta(0):
             try:
@@ -234,7 +212,7 @@ class TrainingSubsidyWorkflow:
         async with self._lock:
             # A report that took the lock first, just before the deadline, still counts.
             if self._report is None and self._stopped is None:
-                await self._change_status(
+                await self.change_status(
                     StatusChange(
                         self._input.application_id,
                         "terminated",
@@ -249,11 +227,12 @@ class TrainingSubsidyWorkflow:
         return self._report is not None and self._stopped is None
 
     async def _pay(self) -> None:
-        assert self._input is not None and self._report is not None
+        """The class's one payment, due at once: its month (the last day of class) is over when it is approved."""
+        assert self._report is not None
         report = self._report
         if report.reimbursement > 0:
             month = self._payment_month(report)
-            await db_step(
+            await self.step(
                 POST_PAYMENT,
                 PaymentInput(
                     application_id=self._input.application_id,
@@ -265,9 +244,8 @@ class TrainingSubsidyWorkflow:
                     county_share=month.county_share,
                 ),
                 result_type=PaymentResult,
-                patch=TRAINING_DB_STEPS,
             )
-        await self._change_status(
+        await self.change_status(
             StatusChange(
                 self._input.application_id,
                 "completed",
@@ -279,7 +257,6 @@ class TrainingSubsidyWorkflow:
 
     def _payment_month(self, report: TrainingReport) -> ScheduleMonth:
         """The one "month" of a class: paid for the month its last day of class falls in."""
-        assert self._input is not None
         course = self._input.course
         return ScheduleMonth(
             period=f"{course.end_date.year:04d}-{course.end_date.month:02d}",
@@ -290,13 +267,8 @@ class TrainingSubsidyWorkflow:
             county_share=report.county_share,
         )
 
-    async def _change_status(self, change: StatusChange) -> None:
-        await db_step(CHANGE_STATUS, change, patch=TRAINING_DB_STEPS)
-        self._status = change.status
-
     def _summary(self, step: str) -> str:
         """What the official sees in the inbox: the course and the numbers, no trainee's name or ID."""
-        assert self._input is not None
         course = self._input.course
         text = (
             f"{course.code} {course.title} ({course.level}, {course.kind}), "
@@ -314,101 +286,66 @@ class TrainingSubsidyWorkflow:
 
     # ---- decide ---------------------------------------------------------------------------------
 
-    @workflow.update
-    async def decide(self, request: DecideInput) -> DecideResult:
-        assert self._input is not None
-        async with self._lock:
-            # The validator ran before the lock: another decision, a withdrawal or the deadline may have come first.
-            task = self._open_tasks.get(request.task_id)
-            if task is None or self._decided is not None or self._stopped is not None:
-                raise ApplicationError("the task was settled a moment ago", type=CONFLICT, non_retryable=True)
-            approve = request.decision == "approve"
-            schedule: list[ScheduleMonth] = []
-            if approve and task.step == COMPLETION_REVIEW_STEP:
-                assert self._report is not None
-                if self._report.reimbursement > 0:
-                    schedule = [self._payment_month(self._report)]
-            # Approving the completion leaves the class `approved` until its payment is posted, then `completed`.
-            new_status = "approved" if approve else "rejected"
-            now = workflow.now()
-            await db_step(
-                RECORD_DECISION,
-                DecisionToRecord(
-                    application_id=self._input.application_id,
-                    task_id=request.task_id,
-                    step=task.step,
-                    decision=request.decision,
-                    actor=request.actor,
-                    at=now,
-                    reason=request.reason,
-                    values=request.values,
-                    new_status=new_status,
-                    schedule=schedule,
-                ),
-                patch=TRAINING_DB_STEPS,
-            )
-            self._decisions.append(
-                DecisionRecord(
-                    request.task_id, task.step, request.decision, request.actor.username, now, request.reason
-                )
-            )
-            self._status = new_status
-            if not approve:
-                self._released_because = RELEASED_BECAUSE[task.step]
-            self._decided = request
-            return DecideResult(request.task_id, request.decision, new_status)
+    async def decision_effects(self, task: OpenTaskInput, request: DecideInput) -> DecisionEffects:
+        approve = request.decision == "approve"
+        schedule: list[ScheduleMonth] = []
+        if approve and task.step == COMPLETION_REVIEW_STEP:
+            assert self._report is not None
+            if self._report.reimbursement > 0:
+                schedule = [self._payment_month(self._report)]
+        # Approving the completion leaves the class `approved` until its payment is posted, then `completed`.
+        return DecisionEffects("approved" if approve else "rejected", schedule=schedule)
 
-    @decide.validator
-    def _validate_decision(self, request: DecideInput) -> None:
-        assert self._input is not None
-        task = self._open_tasks.get(request.task_id)
-        if task is None or self._decided is not None or self._stopped is not None:
-            raise ApplicationError("the task is not open", type=CONFLICT)
-        check_decision(
-            request,
-            role=task.role,
-            county=task.county,
-            submitted_by=self._input.submitted_by,
-            decided_by=(d.by for d in self._decisions),
-        )
-        if request.decision == "return":
-            # A returned plan would need its trainees decided again; the provider withdraws and files a new one.
-            raise ApplicationError(
-                "decision: a class plan or completion report is approved or rejected, not returned", type=INVALID
-            )
+    async def decision_recorded(self, task: OpenTaskInput, request: DecideInput, effects: DecisionEffects) -> None:
+        if request.decision != "approve":
+            self._released_because = RELEASED_BECAUSE[task.step]
 
     # ---- events ---------------------------------------------------------------------------------
 
     @workflow.update
     async def event(self, request: TrainingEventInput) -> EventResult:
-        assert self._input is not None
-        async with self._lock:
-            # Re-check under the lock: the step that ran meanwhile may have changed what applies.
-            self._validate_event(request)
-            if request.type == WITHDRAWN:
-                detail = {"date": request.date.isoformat() if request.date else None, "note": request.note}
-                await self._change_status(
-                    StatusChange(
-                        self._input.application_id,
-                        "withdrawn",
-                        request.actor.username,
-                        WITHDRAWN,
-                        detail=detail,
-                        cancel_open_tasks=True,
-                    )
-                )
-                self._stopped = WITHDRAWN
-                self._released_because = RELEASED_BECAUSE[WITHDRAWN]
-                return EventResult(request.type, self._status)
-            report = self._report_of(request)
-            await db_step(
-                RECORD_COMPLETION,
-                CompletionRecord(self._input.application_id, report),
-                patch=TRAINING_DB_STEPS,
+        return await self.handle_event(request)
+
+    @event.validator
+    def _validate_event(self, request: TrainingEventInput) -> None:
+        self.check_event(request)
+
+    def _check_withdrawal(self, request: TrainingEventInput) -> None:
+        self.require_submitter(request.actor, "only the provider who filed the class plan may do this")
+        status = self._status
+        self.require_open(
+            status in ("under_review", "approved") and self._report is None,
+            f"a class that is {status} cannot be withdrawn",
+        )
+
+    async def _withdraw(self, request: TrainingEventInput) -> EventResult:
+        result = await self.stop(request, "withdrawn")
+        self._released_because = RELEASED_BECAUSE[WITHDRAWN]
+        return result
+
+    def _check_report(self, request: TrainingEventInput) -> None:
+        self.require_submitter(request.actor, "only the provider who filed the class plan may do this")
+        status = self._status
+        self.require_open(
+            status == "approved" and self._report is None,
+            f"a completion report follows an approved class plan, once; this class is {status}",
+        )
+        now = workflow.now()
+        course = self._input.course
+        if now.astimezone(CHINA).date() < course.end_date:
+            raise ApplicationError(
+                f"the class ends on {course.end_date.isoformat()}: report its completion after that", type=CONFLICT
             )
-            self._report = report
-            self._status = "under_review"
-            return EventResult(request.type, self._status)
+        if self._report_deadline is not None and now >= self._report_deadline:
+            raise ApplicationError("the deadline for the completion report has passed", type=CONFLICT)
+        self._validate_report(request)
+
+    async def _record_report(self, request: TrainingEventInput) -> EventResult:
+        report = self._report_of(request)
+        await self.step(RECORD_COMPLETION, CompletionRecord(self._input.application_id, report))
+        self._report = report
+        self._status = "under_review"
+        return EventResult(request.type, self._status)
 
     def _report_of(self, request: TrainingEventInput) -> TrainingReport:
         """What the rules make of a report: who qualified, and the reimbursement split between the funders."""
@@ -431,34 +368,7 @@ class TrainingSubsidyWorkflow:
             county_share=county,
         )
 
-    @event.validator
-    def _validate_event(self, request: TrainingEventInput) -> None:
-        assert self._input is not None
-        status = self._status
-        if request.type not in (COMPLETION_REPORT, WITHDRAWN):
-            raise ApplicationError(f"type: {request.type} is not an event of the training subsidy", type=INVALID)
-        if request.actor.username != self._input.submitted_by:
-            raise ApplicationError("only the provider who filed the class plan may do this", type=FORBIDDEN)
-        if request.type == WITHDRAWN:
-            if status not in ("under_review", "approved") or self._report is not None or self._stopped is not None:
-                raise ApplicationError(f"a class that is {status} cannot be withdrawn", type=CONFLICT)
-            return
-        if status != "approved" or self._report is not None or self._stopped is not None:
-            raise ApplicationError(
-                f"a completion report follows an approved class plan, once; this class is {status}", type=CONFLICT
-            )
-        now = workflow.now()
-        course = self._input.course
-        if now.astimezone(CHINA).date() < course.end_date:
-            raise ApplicationError(
-                f"the class ends on {course.end_date.isoformat()}: report its completion after that", type=CONFLICT
-            )
-        if self._report_deadline is not None and now >= self._report_deadline:
-            raise ApplicationError("the deadline for the completion report has passed", type=CONFLICT)
-        self._validate_report(request)
-
     def _validate_report(self, request: TrainingEventInput) -> None:
-        assert self._input is not None
         try:
             cost = to_money(request.actual_cost if request.actual_cost is not None else "")
         except (ValueError, ArithmeticError):
@@ -482,8 +392,8 @@ class TrainingSubsidyWorkflow:
     def view(self) -> TrainingView:
         return TrainingView(
             status=self._status,
-            open_task_id=next(iter(self._open_tasks), None),
-            policy_version=self._version.code if self._version else None,
+            open_task_id=next(iter(self.open_tasks), None),
+            policy_version=self.policy_version(),
             enrolled_lines=list(self._enrolled),
             excluded_lines=list(self._excluded),
             report_deadline=self._report_deadline,
