@@ -66,6 +66,7 @@ class StepRule:
     refusal: str = "this step is approved or rejected: reject it with a reason"
     # A City override is approved with a written reason too.
     reason_to_approve: bool = False
+    reason_refusal: str = "reason: this step needs a written reason"
     # False for a step whose officials also decided its earlier rounds by rule (a county's yearly collection).
     separation_of_duties: bool = True
     # A filing records what happened: it stays open, and can be decided, after the procedure has stopped; its
@@ -310,7 +311,7 @@ class Procedure:
         if request.decision not in rule.decisions:
             raise ApplicationError(rule.refusal, type=INVALID)
         if rule.reason_to_approve and not (request.reason or "").strip():
-            raise ApplicationError("reason: this step needs a written reason", type=INVALID)
+            raise ApplicationError(rule.reason_refusal, type=INVALID)
         self.check_values(task, request)
 
     # ---- events -----------------------------------------------------------------------------------
@@ -334,13 +335,12 @@ class Procedure:
         if actor.username != self.submitted_by:
             raise ApplicationError(refusal, type=FORBIDDEN)
 
-    def require_submitter_or_official(self, actor: Actor, roles: Iterable[str], county: str | None) -> None:
+    def require_submitter_or_official(
+        self, actor: Actor, roles: Iterable[str], county: str | None, refusal: str | None = None
+    ) -> None:
         """The submitter, or an official of one of `roles` for `county`."""
-        if actor.username == self.submitted_by:
-            return
-        roles = tuple(roles)
-        held = next((role for role in roles if role in actor.roles), roles[0])
-        require_role(actor, held, county)
+        if actor.username != self.submitted_by:
+            require_official(actor, roles, county, refusal)
 
     def require_open(self, allowed: bool, refusal: str) -> None:
         """Refuse an event that does not apply now (409): the procedure stopped, or is past the point it applies."""
@@ -438,6 +438,15 @@ class Procedure:
 
     def schedule_view(self) -> list[ScheduleMonth]:
         return []
+
+
+def require_official(actor: Actor, roles: Iterable[str], county: str | None, refusal: str | None = None) -> None:
+    """An official holding one of `roles`, for `county`; `refusal` is the answer to someone holding none of them."""
+    roles = tuple(roles)
+    held = next((role for role in roles if role in actor.roles), None)
+    if held is None and refusal is not None:
+        raise ApplicationError(refusal, type=FORBIDDEN)
+    require_role(actor, held or roles[0], county)
 
 
 def event_detail(request: EventRequest) -> dict[str, Any]:

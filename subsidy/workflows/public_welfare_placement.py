@@ -25,15 +25,13 @@ Updates: `decide`, `event` (objection, employment_ended, withdrawn). Query: `vie
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from subsidy.activities.names import CHANGE_STATUS, OPEN_TASK, RECORD_DECISION
     from subsidy.activities.placement_names import (
         ACTIVATE_PLACEMENT,
         CHECK_PLACEMENT,
@@ -51,29 +49,17 @@ with workflow.unsafe.imports_passed_through():
     from subsidy.policy.versions import PolicyVersion, version_from_json
     from subsidy.workflows.calendar_contracts import WorkingDaysAnswer  # here too: the sandbox must know it by name
     from subsidy.workflows.calendar_steps import count_working_days
-    from subsidy.workflows.common import (
-        CHINA,
-        PLACEMENT_DB_STEPS,
-        check_decision,
-        db_step,
-        end_of_day,
-        local_db_steps,
-        require_role,
-    )
+    from subsidy.workflows.common import PLACEMENT_DB_STEPS, end_of_day, local_db_steps
     from subsidy.workflows.contracts import (
         CONFLICT,
-        FORBIDDEN,
         INVALID,
         DecideInput,
-        DecideResult,
         DecisionRecord,
-        DecisionToRecord,
         EventInput,
         EventResult,
         OpenTaskInput,
         ScheduleMonth,
         StatusChange,
-        WorkflowView,
     )
     from subsidy.workflows.placement_contracts import (
         PUBLIC_WELFARE_PLACEMENT_WORKFLOW,
@@ -87,11 +73,19 @@ with workflow.unsafe.imports_passed_through():
         PlacementPayment,
         PlacementState,
     )
+    from subsidy.workflows.procedure import (
+        DecisionEffects,
+        EventRule,
+        Procedure,
+        StepRule,
+        event_detail,
+        require_official,
+    )
 
 OVERRIDE_STEPS = ("city_override", "city_override_second")
 HR_STEP = "hr_approval"
 FILING_STEP = "region_filing"
-PAYMENTS_PER_RUN = 12
+NOT_RETURNED = "a placement is approved or rejected: reject it with a reason"
 TERMINAL = {"rejected", "completed", "terminated", "withdrawn"}
 # Who may record an objection received during publicity, or the end of the employment, for the county.
 COUNTY_OFFICIALS = ("county_hr", "county_dpf")
@@ -105,52 +99,90 @@ def parse_day(text: str, field: str) -> date:
 
 
 @workflow.defn(name=PUBLIC_WELFARE_PLACEMENT_WORKFLOW)
-class PublicWelfarePlacementWorkflow:
+class PublicWelfarePlacementWorkflow(Procedure):
+    DB_PATCH = PLACEMENT_DB_STEPS
+    STEPS = {
+        **{
+            step: StepRule(
+                decisions=("approve", "reject"),
+                refusal=NOT_RETURNED,
+                reason_to_approve=True,
+                reason_refusal="reason: a City override needs a written reason",
+            )
+            for step in OVERRIDE_STEPS
+        },
+        HR_STEP: StepRule(decisions=("approve", "reject"), refusal=NOT_RETURNED),
+        FILING_STEP: StepRule(
+            decisions=("approve",),
+            refusal="a filing (备案) is acknowledged: approve records it",
+            settles_the_run=False,
+        ),
+    }
+    EVENTS = {
+        "objection": EventRule("_check_objection", "_object"),
+        "employment_ended": EventRule("_check_employment_ended", "_stop"),
+        "withdrawn": EventRule("_check_withdrawal", "_stop"),
+    }
+    EVENT_SUBJECT = "a placement"
+
     @workflow.init
     def __init__(self, input: PlacementInput) -> None:
         # First thing in every run, before any step or message handler: see `local_db_steps`.
         local_db_steps(PLACEMENT_DB_STEPS)
-        self._input: PlacementInput | None = None
-        self._version: PolicyVersion | None = None
-        self._state = PlacementState(status="submitted")
-        self._lock = asyncio.Lock()
-        self._decided: DecideInput | None = None
-        self._stopped: str | None = None
-        self._objection = False
         # From the input here, not in `run`: an update delivered with a run's first workflow task (a
         # withdrawal just after continue-as-new, or just after the start) is handled before `run` starts.
-        self._input = input
-        self._version = version_from_json(input.policy) if input.policy is not None else None
-        if input.state is not None:
-            self._state = input.state
+        self._begin(input)
+        self._input: PlacementInput = input
+        self._version: PolicyVersion | None = version_from_json(input.policy) if input.policy is not None else None
+        self._state = input.state if input.state is not None else PlacementState(status="submitted")
+        self._objection = False
+
+    @property
+    def status(self) -> str:
+        return self._state.status
+
+    @status.setter
+    def status(self, value: str) -> None:
+        self._state.status = value
+
+    @property
+    def open_tasks(self) -> dict[str, OpenTaskInput]:
+        return self._state.open_tasks
+
+    @property
+    def decisions(self) -> list[DecisionRecord]:
+        return self._state.decisions
+
+    @property
+    def schedule(self) -> list[PlacementMonthMessage]:
+        return self._state.schedule
+
+    def schedule_view(self) -> list[ScheduleMonth]:
+        return [
+            ScheduleMonth(m.period, m.start, m.end, m.amount, m.city_share, m.county_share, m.status)
+            for m in self._state.schedule
+        ]
 
     # ---- run ----------------------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, input: PlacementInput) -> str:
-        if input.state is not None:
-            self._state = input.state
-        else:
+        if input.state is None:
             async with self._lock:
                 outcome = await self._check()
             if self._state.status == "rejected":
-                return await self._finish()
+                return await self.finish()
             if outcome.needs_override and not await self._override():
-                return await self._finish()
+                return await self.finish()
             if not await self._review_publicity_and_place():
-                return await self._finish()
+                return await self.finish()
         if self._state.status == "active" and self._stopped is None:
-            await self._pay_months()
+            await self.pay_schedule(self._post_month, lambda: replace(self._input, state=self._state))
         # A re-placement is filed with the region whatever became of it: the filing is its record.
         await workflow.wait_condition(lambda: self._state.filing_task_id is None or self._state.filed)
-        return await self._finish()
-
-    async def _finish(self) -> str:
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._state.status
+        return await self.finish()
 
     def _facts(self) -> PlacementFacts:
-        assert self._input is not None
         return PlacementFacts(
             county=self._input.county,
             start_date=self._input.start_date,
@@ -162,9 +194,8 @@ class PublicWelfarePlacementWorkflow:
         )
 
     async def _check(self) -> PlacementCheckOutcome:
-        assert self._input is not None
         params = self._version.placement if self._version else None
-        outcome: PlacementCheckOutcome = await db_step(
+        outcome: PlacementCheckOutcome = await self.step(
             CHECK_PLACEMENT,
             PlacementCheck(
                 application_id=self._input.application_id,
@@ -181,61 +212,36 @@ class PublicWelfarePlacementWorkflow:
                 clause=params.clause if params else None,
             ),
             result_type=PlacementCheckOutcome,
-            patch=PLACEMENT_DB_STEPS,
         )
         self._state.post_id = outcome.post_id
         self._state.sequence = outcome.sequence
         self._state.status = "under_review" if outcome.eligible or outcome.needs_override else "rejected"
         return outcome
 
-    async def _human_step(self, step: str, role: str, county: str | None, summary: str) -> str | None:
-        """Open a task and wait for its decision: the decision, or None when the placement was stopped."""
-        assert self._input is not None
-        task = OpenTaskInput(
-            application_id=self._input.application_id,
-            workflow_id=workflow.info().workflow_id,
-            program=self._input.program,
-            step=step,
-            round=self._state.review_round,
-            role=role,
-            county=county,
-            due_at=None,
-            summary=summary,
-        )
-        async with self._lock:
-            if self._stopped is not None:
-                return None
-            task_id: str = await db_step(OPEN_TASK, task, result_type=str, patch=PLACEMENT_DB_STEPS)
-            self._state.open_tasks[task_id] = task
-        await workflow.wait_condition(lambda: self._decided is not None or self._stopped is not None)
-        self._state.open_tasks.pop(task_id, None)
-        if self._stopped is not None or self._decided is None:
-            return None
-        decision, self._decided = self._decided.decision, None
-        return decision
+    def _task(self, step: str, role: str, county: str | None, summary: str) -> OpenTaskInput:
+        return self.task(step, role, county, summary, round=self._state.review_round)
 
     async def _override(self) -> bool:
         """Two City officials, one after the other, each with a written reason, lift the cap for this placement."""
-        assert self._input is not None and self._version is not None
+        assert self._version is not None
         request = (self._input.override_reason or "").strip()[:300]
         for number, step in enumerate(OVERRIDE_STEPS, start=1):
             summary = (
                 f"placement {self._state.sequence} of a person (cap {self._version.placement.max_placements}): "
                 f"City override, signature {number} of 2. Requested: {request}"
             )
-            if await self._human_step(step, "city_dpf", None, summary) != "approve":
+            if await self.human_step(self._task(step, "city_dpf", None, summary)) != "approve":
                 return False
         return True
 
     async def _review_publicity_and_place(self) -> bool:
         """County HR, then publicity; an objection starts the round again. True once the person holds the post."""
-        assert self._input is not None
         while True:
             summary = (
                 f"placement {self._state.sequence} on post {self._input.post_number} of declaration "
                 f"{self._input.post_application_id}, start {self._input.start_date.isoformat()}"
             )
-            if await self._human_step(HR_STEP, "county_hr", self._input.county, summary) != "approve":
+            if await self.human_step(self._task(HR_STEP, "county_hr", self._input.county, summary)) != "approve":
                 return False
             assert self._state.publicity_until is not None
             publicity_over = end_of_day(self._state.publicity_until)
@@ -258,7 +264,7 @@ class PublicWelfarePlacementWorkflow:
                 return True
 
     async def _place(self) -> None:
-        assert self._input is not None and self._version is not None
+        assert self._version is not None
         params = self._version.placement
         retirement = statutory_retirement_date(
             self._input.sex, self._input.birth_date, self._input.female_category, params
@@ -278,7 +284,7 @@ class PublicWelfarePlacementWorkflow:
             )
             for m in placement_schedule(period, self._input.county, params)
         ]
-        await db_step(
+        await self.step(
             ACTIVATE_PLACEMENT,
             PlacementActivation(
                 application_id=self._input.application_id,
@@ -287,115 +293,49 @@ class PublicWelfarePlacementWorkflow:
                 retirement_on=retirement,
                 extended_to_retirement=period.extended_to_retirement,
             ),
-            patch=PLACEMENT_DB_STEPS,
         )
         self._state.status = "active"
         if self._state.sequence >= 2:
-            filing = OpenTaskInput(
-                application_id=self._input.application_id,
-                workflow_id=workflow.info().workflow_id,
-                program=self._input.program,
-                step=FILING_STEP,
-                round=1,
-                role="region_hr",
-                county=None,
-                due_at=None,
-                summary=f"re-placement filing (备案): placement {self._state.sequence} of a person in county "
+            filing = self.task(
+                FILING_STEP,
+                "region_hr",
+                None,
+                f"re-placement filing (备案): placement {self._state.sequence} of a person in county "
                 f"{self._input.county}, {len(self._state.schedule)} months from {self._input.start_date.isoformat()}",
             )
-            task_id: str = await db_step(OPEN_TASK, filing, result_type=str, patch=PLACEMENT_DB_STEPS)
-            self._state.open_tasks[task_id] = filing
-            self._state.filing_task_id = task_id
+            self._state.filing_task_id = await self.open_task(filing)
 
-    async def _pay_months(self) -> None:
-        assert self._input is not None
-        paid_this_run = 0
-        for month in self._state.schedule:
-            if month.status != "planned":
-                continue
-            if paid_this_run >= PAYMENTS_PER_RUN:
-                # Keep each run's history short: years of monthly timers would otherwise pile up.
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(replace(self._input, state=self._state))
-            month_over = end_of_day(month.end - timedelta(days=1))
-            while workflow.now() < month_over and self._stopped is None:
-                try:
-                    await workflow.wait_condition(
-                        lambda: self._stopped is not None, timeout=month_over - workflow.now()
-                    )
-                except TimeoutError:
-                    pass
-            async with self._lock:
-                if self._stopped is not None:
-                    return
-                await db_step(
-                    POST_PLACEMENT_MONTH,
-                    PlacementPayment(self._input.application_id, self._input.program, self._input.county, month),
-                    result_type=int,
-                    patch=PLACEMENT_DB_STEPS,
-                )
-                month.status = "paid"
-            paid_this_run += 1
-        async with self._lock:
-            if self._stopped is None:
-                await self._change_status(StatusChange(self._input.application_id, "completed", "system", "completed"))
-
-    async def _change_status(self, change: StatusChange) -> None:
-        await db_step(CHANGE_STATUS, change, patch=PLACEMENT_DB_STEPS)
-        self._state.status = change.status
+    async def _post_month(self, month: PlacementMonthMessage) -> None:
+        await self.step(
+            POST_PLACEMENT_MONTH,
+            PlacementPayment(self._input.application_id, self._input.program, self._input.county, month),
+            result_type=int,
+        )
 
     # ---- decide -------------------------------------------------------------------------------------
 
-    @workflow.update
-    async def decide(self, request: DecideInput) -> DecideResult:
-        async with self._lock:
-            # The validator ran before the lock: another decision or an event may have come first.
-            self._validate_decision(request)
-            assert self._input is not None and self._version is not None
-            task = self._state.open_tasks[request.task_id]
-            now = workflow.now()
-            values = dict(request.values)
-            if task.step == FILING_STEP:
-                new_status = self._state.status
-            elif request.decision != "approve":
-                new_status = "rejected"
-            elif task.step in OVERRIDE_STEPS:
-                new_status = "under_review"
-            else:
-                approved_on = self._approved_on(request)
-                last_day = await self._publicity_last_day(approved_on)
-                await self._claim_place(approved_on, last_day)
-                values.update(approved_on=approved_on.isoformat(), publicity_until=last_day.isoformat())
-                new_status = "publicity"
-            await db_step(
-                RECORD_DECISION,
-                DecisionToRecord(
-                    application_id=self._input.application_id,
-                    task_id=request.task_id,
-                    step=task.step,
-                    decision=request.decision,
-                    actor=request.actor,
-                    at=now,
-                    reason=request.reason,
-                    values=values,
-                    new_status=new_status,
-                ),
-                patch=PLACEMENT_DB_STEPS,
-            )
-            self._state.decisions.append(
-                DecisionRecord(
-                    request.task_id, task.step, request.decision, request.actor.username, now, request.reason
-                )
-            )
-            self._state.status = new_status
-            if task.step == FILING_STEP:
-                self._state.open_tasks.pop(request.task_id, None)
-                self._state.filed = True
-            else:
-                if task.step in OVERRIDE_STEPS and request.decision == "approve":
-                    self._state.override_signers.append(request.actor.username)
-                self._decided = request
-            return DecideResult(request.task_id, request.decision, new_status)
+    async def decision_effects(self, task: OpenTaskInput, request: DecideInput) -> DecisionEffects:
+        values = dict(request.values)
+        if task.step == FILING_STEP:
+            new_status = self._state.status
+        elif request.decision != "approve":
+            new_status = "rejected"
+        elif task.step in OVERRIDE_STEPS:
+            new_status = "under_review"
+        else:
+            approved_on = self._approved_on(request)
+            last_day = await self._publicity_last_day(approved_on)
+            await self._claim_place(approved_on, last_day)
+            values.update(approved_on=approved_on.isoformat(), publicity_until=last_day.isoformat())
+            new_status = "publicity"
+        return DecisionEffects(new_status, values=values)
+
+    async def decision_recorded(self, task: OpenTaskInput, request: DecideInput, effects: DecisionEffects) -> None:
+        if task.step == FILING_STEP:
+            self._state.open_tasks.pop(request.task_id, None)
+            self._state.filed = True
+        elif task.step in OVERRIDE_STEPS and request.decision == "approve":
+            self._state.override_signers.append(request.actor.username)
 
     async def _publicity_last_day(self, approved_on: date) -> date:
         """Publicity's last day on the official calendar; a year it does not know refuses the approval (409)."""
@@ -419,8 +359,8 @@ class PublicWelfarePlacementWorkflow:
         return answer.day
 
     async def _claim_place(self, approved_on: date, last_day: date) -> None:
-        assert self._input is not None and self._version is not None and self._state.post_id is not None
-        claim: ClaimResult = await db_step(
+        assert self._version is not None and self._state.post_id is not None
+        claim: ClaimResult = await self.step(
             CLAIM_PLACEMENT,
             PlacementClaim(
                 application_id=self._input.application_id,
@@ -434,7 +374,6 @@ class PublicWelfarePlacementWorkflow:
                 publicity_until=last_day,
             ),
             result_type=ClaimResult,
-            patch=PLACEMENT_DB_STEPS,
         )
         if claim.reasons:
             # Nothing was written: the task stays open, and County HR may reject with these reasons.
@@ -445,37 +384,13 @@ class PublicWelfarePlacementWorkflow:
         self._state.publicity_until = last_day
 
     def _approved_on(self, request: DecideInput) -> date:
-        assert self._input is not None
-        today = workflow.now().astimezone(CHINA).date()
         text = request.values.get("approved_on")
-        return today if not text else parse_day(text, "approved_on")
+        return self.today() if not text else parse_day(text, "approved_on")
 
-    @decide.validator
-    def _validate_decision(self, request: DecideInput) -> None:
-        assert self._input is not None
-        task = self._state.open_tasks.get(request.task_id)
-        # A filing records what happened: it stays open after the placement has ended.
-        settled = self._decided is not None or self._stopped is not None
-        if task is None or (task.step != FILING_STEP and settled):
-            raise ApplicationError("the task is not open", type=CONFLICT)
-        assert self._version is not None  # tasks open only under a policy version
-        check_decision(
-            request,
-            role=task.role,
-            county=task.county,
-            submitted_by=self._input.submitted_by,
-            decided_by=[d.by for d in self._state.decisions],
-        )
-        if request.decision == "return":
-            raise ApplicationError("a placement is approved or rejected: reject it with a reason", type=INVALID)
-        if task.step == FILING_STEP and request.decision != "approve":
-            raise ApplicationError("a filing (备案) is acknowledged: approve records it", type=INVALID)
-        if task.step in OVERRIDE_STEPS and not (request.reason or "").strip():
-            raise ApplicationError("reason: a City override needs a written reason", type=INVALID)
+    def check_values(self, task: OpenTaskInput, request: DecideInput) -> None:
         if task.step == HR_STEP and request.decision == "approve":
             approved_on = self._approved_on(request)
-            today = workflow.now().astimezone(CHINA).date()
-            if not self._input.applied_on <= approved_on <= today:
+            if not self._input.applied_on <= approved_on <= self.today():
                 raise ApplicationError(
                     f"values.approved_on: must be between the application day "
                     f"{self._input.applied_on.isoformat()} and today",
@@ -488,89 +403,58 @@ class PublicWelfarePlacementWorkflow:
 
     @workflow.update
     async def event(self, request: EventInput) -> EventResult:
-        assert self._input is not None
-        async with self._lock:
-            # Re-check under the lock: the step that ran meanwhile may have changed what applies.
-            self._validate_event(request)
-            detail = {"date": request.date.isoformat() if request.date else None, "note": request.note}
-            if request.type == "objection":
-                await self._change_status(
-                    StatusChange(
-                        self._input.application_id, "under_review", request.actor.username, "objection", detail
-                    )
-                )
-                self._objection = True
-                return EventResult(request.type, self._state.status)
-            status = "withdrawn" if request.type == "withdrawn" else "terminated"
-            await self._change_status(
-                StatusChange(
-                    self._input.application_id,
-                    status,
-                    request.actor.username,
-                    request.type,
-                    detail=detail,
-                    # The filing task of a re-placement stays: it records that the placement happened.
-                    cancel_open_tasks=request.type == "withdrawn",
-                    cancel_planned_months=True,
-                )
-            )
-            self._stopped = request.type
-            for month in self._state.schedule:
-                if month.status == "planned":
-                    month.status = "cancelled"
-            if request.type == "withdrawn":
-                self._state.open_tasks.clear()
-            return EventResult(request.type, status)
+        return await self.handle_event(request)
 
     @event.validator
     def _validate_event(self, request: EventInput) -> None:
-        assert self._input is not None
-        status = self._state.status
-        is_submitter = request.actor.username == self._input.submitted_by
-        if request.type == "objection":
-            if not any(role in request.actor.roles for role in COUNTY_OFFICIALS):
-                raise ApplicationError("an objection is recorded by the County HR bureau or DPF", type=FORBIDDEN)
-            require_role(
-                request.actor, next(r for r in COUNTY_OFFICIALS if r in request.actor.roles), self._input.county
-            )
-            if status != "publicity" or self._objection or self._stopped is not None:
-                raise ApplicationError(
-                    f"an objection applies during publicity, not to a placement {status}", type=CONFLICT
-                )
-            assert self._state.publicity_until is not None
-            if workflow.now() >= end_of_day(self._state.publicity_until):
-                raise ApplicationError("publicity is over: the objection came too late", type=CONFLICT)
-            if not (request.note or "").strip():
-                raise ApplicationError("note: the objection's content is required", type=INVALID)
-        elif request.type == "employment_ended":
-            if not is_submitter:
-                if not any(role in request.actor.roles for role in COUNTY_OFFICIALS):
-                    raise ApplicationError("the employer or a county official records the end", type=FORBIDDEN)
-                require_role(
-                    request.actor, next(r for r in COUNTY_OFFICIALS if r in request.actor.roles), self._input.county
-                )
-            if status != "active" or self._stopped is not None:
-                raise ApplicationError(
-                    f"employment_ended applies to an active placement, not one {status}", type=CONFLICT
-                )
-            if request.date is None:
-                raise ApplicationError("date: the date of the event is required", type=INVALID)
-        elif request.type == "withdrawn":
-            if not is_submitter:
-                raise ApplicationError("only the employer who proposed the placement may withdraw it", type=FORBIDDEN)
-            if status in TERMINAL or status == "active" or self._stopped is not None:
-                raise ApplicationError(f"a placement that is {status} cannot be withdrawn", type=CONFLICT)
-        else:
-            raise ApplicationError(f"type: {request.type} is not an event of a placement", type=INVALID)
+        self.check_event(request)
 
-    @workflow.query
-    def view(self) -> WorkflowView:
-        return WorkflowView(
-            status=self._state.status,
-            open_task_id=next(iter(self._state.open_tasks), None),
-            policy_version=self._version.code if self._version else None,
-            schedule=[
-                ScheduleMonth(m.period, m.start, m.end, m.amount, m.city_share, m.county_share, m.status)
-                for m in self._state.schedule
-            ],
+    def _check_objection(self, request: EventInput) -> None:
+        require_official(
+            request.actor,
+            COUNTY_OFFICIALS,
+            self._input.county,
+            "an objection is recorded by the County HR bureau or DPF",
+        )
+        status = self._state.status
+        if status != "publicity" or self._objection or self._stopped is not None:
+            raise ApplicationError(f"an objection applies during publicity, not to a placement {status}", type=CONFLICT)
+        assert self._state.publicity_until is not None
+        if workflow.now() >= end_of_day(self._state.publicity_until):
+            raise ApplicationError("publicity is over: the objection came too late", type=CONFLICT)
+        if not (request.note or "").strip():
+            raise ApplicationError("note: the objection's content is required", type=INVALID)
+
+    def _check_employment_ended(self, request: EventInput) -> None:
+        self.require_submitter_or_official(
+            request.actor, COUNTY_OFFICIALS, self._input.county, "the employer or a county official records the end"
+        )
+        status = self._state.status
+        self.require_open(status == "active", f"employment_ended applies to an active placement, not one {status}")
+        self.require_date(request)
+
+    def _check_withdrawal(self, request: EventInput) -> None:
+        self.require_submitter(request.actor, "only the employer who proposed the placement may withdraw it")
+        status = self._state.status
+        self.require_open(
+            status not in TERMINAL and status != "active", f"a placement that is {status} cannot be withdrawn"
+        )
+
+    async def _object(self, request: EventInput) -> EventResult:
+        await self.change_status(
+            StatusChange(
+                self._input.application_id, "under_review", request.actor.username, "objection", event_detail(request)
+            )
+        )
+        self._objection = True
+        return EventResult(request.type, self._state.status)
+
+    async def _stop(self, request: EventInput) -> EventResult:
+        withdrawn = request.type == "withdrawn"
+        # The filing task of a re-placement stays: it records that the placement happened.
+        return await self.stop(
+            request,
+            "withdrawn" if withdrawn else "terminated",
+            cancel_open_tasks=withdrawn,
+            cancel_planned_months=True,
         )
