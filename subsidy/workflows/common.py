@@ -24,6 +24,7 @@ from subsidy.policy.workdays import CHINA
 from subsidy.workflows.contracts import FORBIDDEN, INVALID, Actor, DecideInput
 
 __all__ = [
+    "ACCOUNT_REGISTRATION_DB_STEPS",
     "CHINA",
     "DB_ACTIVITY",
     "DB_STEPS_AS_LOCAL_ACTIVITIES",
@@ -62,6 +63,7 @@ POST_DECLARATION_DB_STEPS = "post-declaration-db-steps-as-local-activities"
 POST_COLLECTION_DB_STEPS = "post-collection-db-steps-as-local-activities"
 PLACEMENT_DB_STEPS = "placement-db-steps-as-local-activities"
 FLEXIBLE_INSURANCE_DB_STEPS = "flexible-insurance-db-steps-as-local-activities"
+ACCOUNT_REGISTRATION_DB_STEPS = "account-registration-db-steps-as-local-activities"
 
 
 def local_db_steps(patch: str) -> bool:

@@ -290,9 +290,10 @@ class Procedure:
                 )
             )
             self.status = effects.new_status
+            await self.decision_recorded(task, request, effects)
+            # Last: the run wakes on it, and must find what the decision did (a collection's report) done.
             if rule.settles_the_run:
                 self._decided = request
-            await self.decision_recorded(task, request, effects)
             return DecideResult(request.task_id, request.decision, effects.new_status)
 
     @decide.validator

@@ -19,14 +19,12 @@ It closes when the year is over. Signal: `join`. Update: `decide`. Query: `view`
 
 from __future__ import annotations
 
-import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from subsidy.activities.names import CHANGE_STATUS, OPEN_TASK, RECORD_DECISION
     from subsidy.activities.placement_names import (
         JOIN_POST_COLLECTION,
         RECORD_POST_DECLARATION,
@@ -39,24 +37,17 @@ with workflow.unsafe.imports_passed_through():
     from subsidy.workflows.common import (
         POST_COLLECTION_DB_STEPS,
         POST_DECLARATION_DB_STEPS,
-        check_decision,
-        db_step,
         end_of_day,
         local_db_steps,
     )
     from subsidy.workflows.contracts import (
-        CONFLICT,
-        FORBIDDEN,
         INVALID,
         DecideInput,
-        DecideResult,
         DecisionRecord,
-        DecisionToRecord,
         EventInput,
         EventResult,
         OpenTaskInput,
         StatusChange,
-        WorkflowView,
     )
     from subsidy.workflows.placement_contracts import (
         POST_COLLECTION_WORKFLOW,
@@ -73,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
         SettlePosts,
         TaskSummary,
     )
+    from subsidy.workflows.procedure import DecisionEffects, EventRule, Procedure, StepRule
 
 HR_STEP = "hr_approval"
 COLLECTION_STEP = "dpf_collection"
@@ -94,35 +86,45 @@ def parse_post_numbers(text: str, count: int) -> list[int]:
 
 
 @workflow.defn(name=PUBLIC_WELFARE_POST_WORKFLOW)
-class PublicWelfarePostWorkflow:
+class PublicWelfarePostWorkflow(Procedure):
+    DB_PATCH = POST_DECLARATION_DB_STEPS
+    STEPS = {
+        HR_STEP: StepRule(
+            decisions=("approve", "reject"), refusal="a declaration is approved or rejected: reject it with a reason"
+        )
+    }
+    EVENTS = {"withdrawn": EventRule("_check_withdrawal", "_withdraw")}
+    EVENT_SUBJECT = "a post declaration"
+
     @workflow.init
     def __init__(self, input: PostDeclarationInput) -> None:
         # First thing in every run, before any step or message handler: see `local_db_steps`.
         local_db_steps(POST_DECLARATION_DB_STEPS)
-        self._input: PostDeclarationInput | None = None
-        self._version: PolicyVersion | None = None
-        self._status = "submitted"
-        self._open_tasks: dict[str, OpenTaskInput] = {}
-        self._decisions: list[DecisionRecord] = []
-        # One step at a time, as in the rent subsidy: a withdrawal cannot slip between a record and its task.
-        self._lock = asyncio.Lock()
-        self._collected: Collected | None = None
-        self._decided = False
-        self._stopped: str | None = None
         # From the input here, not in `run`: an update delivered with a run's first workflow task (a
         # withdrawal just after continue-as-new, or just after the start) is handled before `run` starts.
-        self._input = input
-        self._version = version_from_json(input.policy) if input.policy is not None else None
+        self._begin(input)
+        self._input: PostDeclarationInput = input
+        self._version: PolicyVersion | None = version_from_json(input.policy) if input.policy is not None else None
+        self._status = "submitted"
+        self._collected: Collected | None = None
+
+    @property
+    def status(self) -> str:
+        return self._status
+
+    @status.setter
+    def status(self, value: str) -> None:
+        self._status = value
 
     @workflow.run
     async def run(self, input: PostDeclarationInput) -> str:
         async with self._lock:
             eligible = await self._check()
         if not eligible:
-            return await self._finish()
+            return await self.finish()
         async with self._lock:
             if self._stopped is None:
-                await db_step(
+                await self.step(
                     JOIN_POST_COLLECTION,
                     JoinCollection(
                         county=input.county,
@@ -136,16 +138,15 @@ class PublicWelfarePostWorkflow:
                         ),
                     ),
                     result_type=str,
-                    patch=POST_DECLARATION_DB_STEPS,
                 )
         await workflow.wait_condition(lambda: self._collected is not None or self._stopped is not None)
         collected = self._collected
         async with self._lock:
             if self._stopped is not None or collected is None:
-                return await self._finish()
+                return await self.finish()
             if not collected.reported:
                 await self._settle([], [post.number for post in input.posts])
-                await self._change_status(
+                await self.change_status(
                     StatusChange(
                         input.application_id,
                         "rejected",
@@ -154,32 +155,19 @@ class PublicWelfarePostWorkflow:
                         detail={"reason": collected.reason},
                     )
                 )
-                return await self._finish()
-            task = OpenTaskInput(
-                application_id=input.application_id,
-                workflow_id=workflow.info().workflow_id,
-                program=input.program,
-                step=HR_STEP,
-                round=1,
-                role="county_hr",
-                county=input.county,
-                due_at=None,
-                summary=f"{input.year}: {len(input.posts)} posts, "
-                f"{sum(post.places for post in input.posts)} places, reported by the County DPF",
+                return await self.finish()
+            summary = (
+                f"{input.year}: {len(input.posts)} posts, "
+                f"{sum(post.places for post in input.posts)} places, reported by the County DPF"
             )
-            task_id: str = await db_step(OPEN_TASK, task, result_type=str, patch=POST_DECLARATION_DB_STEPS)
-            self._open_tasks[task_id] = task
-        await workflow.wait_condition(lambda: self._decided or self._stopped is not None)
-        return await self._finish()
-
-    async def _finish(self) -> str:
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._status
+            # Opened in the same step as the answer is read: a withdrawal comes before both or after both.
+            await self.open_task(self.task(HR_STEP, "county_hr", input.county, summary))
+        await workflow.wait_condition(self.settled)
+        return await self.finish()
 
     async def _check(self) -> bool:
-        assert self._input is not None
         reasons = declaration_reasons(self._version, self._input.applied_on, self._input.county, self._input.year)
-        outcome: DeclarationOutcome = await db_step(
+        outcome: DeclarationOutcome = await self.step(
             RECORD_POST_DECLARATION,
             DeclarationRecord(
                 application_id=self._input.application_id,
@@ -192,22 +180,14 @@ class PublicWelfarePostWorkflow:
                 clause=self._version.placement.clause if self._version else None,
             ),
             result_type=DeclarationOutcome,
-            patch=POST_DECLARATION_DB_STEPS,
         )
         self._status = "under_review" if outcome.eligible else "rejected"
         return outcome.eligible
 
     async def _settle(self, approved: list[int], rejected: list[int], *, withdrawn: bool = False) -> None:
-        assert self._input is not None
-        await db_step(
-            SETTLE_POSTS,
-            SettlePosts(self._input.application_id, approved, rejected, workflow.now(), withdrawn),
-            patch=POST_DECLARATION_DB_STEPS,
+        await self.step(
+            SETTLE_POSTS, SettlePosts(self._input.application_id, approved, rejected, workflow.now(), withdrawn)
         )
-
-    async def _change_status(self, change: StatusChange) -> None:
-        await db_step(CHANGE_STATUS, change, patch=POST_DECLARATION_DB_STEPS)
-        self._status = change.status
 
     @workflow.signal
     def collected(self, answer: Collected) -> None:
@@ -217,127 +197,94 @@ class PublicWelfarePostWorkflow:
 
     # ---- decide -----------------------------------------------------------------------------------
 
-    @workflow.update
-    async def decide(self, request: DecideInput) -> DecideResult:
-        assert self._input is not None
-        async with self._lock:
-            self._validate_decision(request)
-            task = self._open_tasks[request.task_id]
-            numbers = [post.number for post in self._input.posts]
-            rejected = numbers
-            if request.decision == "approve":
-                rejected = parse_post_numbers(request.values.get("rejected_posts", ""), len(numbers))
-            approved = [number for number in numbers if number not in rejected]
-            new_status = "approved" if approved else "rejected"
-            now = workflow.now()
-            await self._settle(approved, rejected)
-            await db_step(
-                RECORD_DECISION,
-                DecisionToRecord(
-                    application_id=self._input.application_id,
-                    task_id=request.task_id,
-                    step=task.step,
-                    decision=request.decision,
-                    actor=request.actor,
-                    at=now,
-                    reason=request.reason,
-                    values=request.values,
-                    new_status=new_status,
-                ),
-                patch=POST_DECLARATION_DB_STEPS,
-            )
-            self._decisions.append(
-                DecisionRecord(
-                    request.task_id, task.step, request.decision, request.actor.username, now, request.reason
-                )
-            )
-            self._open_tasks.clear()
-            self._status = new_status
-            self._decided = True
-            return DecideResult(request.task_id, request.decision, new_status)
-
-    @decide.validator
-    def _validate_decision(self, request: DecideInput) -> None:
-        assert self._input is not None
-        task = self._open_tasks.get(request.task_id)
-        if task is None or self._decided or self._stopped is not None:
-            raise ApplicationError("the task is not open", type=CONFLICT)
-        check_decision(
-            request,
-            role=task.role,
-            county=task.county,
-            submitted_by=self._input.submitted_by,
-            decided_by=[d.by for d in self._decisions],
-        )
-        if request.decision == "return":
-            raise ApplicationError("a declaration is approved or rejected: reject it with a reason", type=INVALID)
+    async def decision_effects(self, task: OpenTaskInput, request: DecideInput) -> DecisionEffects:
+        numbers = [post.number for post in self._input.posts]
+        rejected = numbers
         if request.decision == "approve":
-            try:
-                rejected = parse_post_numbers(request.values.get("rejected_posts", ""), len(self._input.posts))
-            except ValueError as error:
-                raise ApplicationError(str(error), type=INVALID) from None
-            if len(rejected) == len(self._input.posts):
-                raise ApplicationError(
-                    "values.rejected_posts: every post would be rejected: reject instead", type=INVALID
-                )
-            if rejected and not (request.reason or "").strip():
-                raise ApplicationError("a reason is required to reject posts", type=INVALID)
+            rejected = parse_post_numbers(request.values.get("rejected_posts", ""), len(numbers))
+        approved = [number for number in numbers if number not in rejected]
+        await self._settle(approved, rejected)
+        return DecisionEffects("approved" if approved else "rejected")
+
+    async def decision_recorded(self, task: OpenTaskInput, request: DecideInput, effects: DecisionEffects) -> None:
+        self.open_tasks.clear()
+
+    def check_values(self, task: OpenTaskInput, request: DecideInput) -> None:
+        if request.decision != "approve":
+            return
+        try:
+            rejected = parse_post_numbers(request.values.get("rejected_posts", ""), len(self._input.posts))
+        except ValueError as error:
+            raise ApplicationError(str(error), type=INVALID) from None
+        if len(rejected) == len(self._input.posts):
+            raise ApplicationError("values.rejected_posts: every post would be rejected: reject instead", type=INVALID)
+        if rejected and not (request.reason or "").strip():
+            raise ApplicationError("a reason is required to reject posts", type=INVALID)
 
     # ---- events -----------------------------------------------------------------------------------
 
     @workflow.update
     async def event(self, request: EventInput) -> EventResult:
-        assert self._input is not None
-        async with self._lock:
-            self._validate_event(request)
-            await self._settle([], [], withdrawn=True)
-            await self._change_status(
-                StatusChange(
-                    self._input.application_id,
-                    "withdrawn",
-                    request.actor.username,
-                    "withdrawn",
-                    detail={"note": request.note},
-                    cancel_open_tasks=True,
-                )
-            )
-            self._stopped = "withdrawn"
-            self._open_tasks.clear()
-            return EventResult(request.type, self._status)
+        return await self.handle_event(request)
 
     @event.validator
     def _validate_event(self, request: EventInput) -> None:
-        assert self._input is not None
-        if request.type != "withdrawn":
-            raise ApplicationError(f"type: {request.type} is not an event of a post declaration", type=INVALID)
-        if request.actor.username != self._input.submitted_by:
-            raise ApplicationError("only the employer who declared may withdraw", type=FORBIDDEN)
-        if self._status in TERMINAL or self._decided or self._stopped is not None:
-            raise ApplicationError(f"a declaration that is {self._status} cannot be withdrawn", type=CONFLICT)
+        self.check_event(request)
 
-    @workflow.query
-    def view(self) -> WorkflowView:
-        return WorkflowView(
-            status=self._status,
-            open_task_id=next(iter(self._open_tasks), None),
-            policy_version=self._version.code if self._version else None,
-            schedule=[],
+    def _check_withdrawal(self, request: EventInput) -> None:
+        self.require_submitter(request.actor, "only the employer who declared may withdraw")
+        self.require_open(
+            self._status not in TERMINAL and self._decided is None,
+            f"a declaration that is {self._status} cannot be withdrawn",
         )
+
+    async def _withdraw(self, request: EventInput) -> EventResult:
+        await self._settle([], [], withdrawn=True)
+        return await self.stop(request, "withdrawn", detail={"note": request.note})
 
 
 @workflow.defn(name=POST_COLLECTION_WORKFLOW)
-class PostCollectionWorkflow:
+class PostCollectionWorkflow(Procedure):
+    DB_PATCH = POST_COLLECTION_DB_STEPS
+    # Every year's rounds are different declarations: the same official reports each of them.
+    STEPS = {
+        COLLECTION_STEP: StepRule(
+            decisions=("approve", "reject"),
+            refusal="the collection is reported (approve) or refused (reject)",
+            separation_of_duties=False,
+        )
+    }
+
     def __init__(self) -> None:
         # First thing in every run, before any step or message handler: see `local_db_steps`.
         local_db_steps(POST_COLLECTION_DB_STEPS)
+        self._begin(None)
         self._input: PostCollectionInput | None = None
         self._state = CollectionState()
-        self._open_tasks: dict[str, OpenTaskInput] = {}
-        self._lock = asyncio.Lock()
-        self._decided: DecideInput | None = None
         # How many pending declarations the open task's summary shows: a decision covers those, no more, so the
         # County DPF never reports a declaration it could not have seen.
         self._shown = 0
+
+    @property
+    def status(self) -> str:
+        return self._state.status
+
+    @status.setter
+    def status(self, value: str) -> None:
+        self._state.status = value
+
+    @property
+    def decisions(self) -> list[DecisionRecord]:
+        return self._state.decisions
+
+    @property
+    def application_id(self) -> str:
+        assert self._input is not None
+        return self._input.collection_id
+
+    @property
+    def submitted_by(self) -> str:
+        return "system"  # nobody submits a collection: declarations open it
 
     @workflow.signal
     def join(self, entry: CollectionEntry) -> None:
@@ -373,14 +320,8 @@ class PostCollectionWorkflow:
                         await self._refresh_summary()
             self._decided = None
         async with self._lock:
-            await db_step(
-                CHANGE_STATUS,
-                StatusChange(input.collection_id, "completed", "system", "collection_closed"),
-                patch=POST_COLLECTION_DB_STEPS,
-            )
-            self._state.status = "completed"
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._state.status
+            await self.change_status(StatusChange(input.collection_id, "completed", "system", "collection_closed"))
+        return await self.finish()
 
     def _summary(self, entries: list[CollectionEntry]) -> str:
         assert self._input is not None
@@ -393,97 +334,43 @@ class PostCollectionWorkflow:
     async def _open_round(self) -> None:
         assert self._input is not None
         shown = list(self._state.pending)
-        task = OpenTaskInput(
-            application_id=self._input.collection_id,
-            workflow_id=workflow.info().workflow_id,
-            program="public_welfare_post_collection",
-            step=COLLECTION_STEP,
+        task = self.task(
+            COLLECTION_STEP,
+            "county_dpf",
+            self._input.county,
+            self._summary(shown),
             round=self._state.round,
-            role="county_dpf",
-            county=self._input.county,
-            due_at=None,
-            summary=self._summary(shown),
+            program="public_welfare_post_collection",
         )
         if self._state.status != "under_review":
-            await db_step(
-                CHANGE_STATUS,
-                StatusChange(self._input.collection_id, "under_review", "system", "collection_reopened"),
-                patch=POST_COLLECTION_DB_STEPS,
+            await self.change_status(
+                StatusChange(self._input.collection_id, "under_review", "system", "collection_reopened")
             )
-            self._state.status = "under_review"
-        task_id: str = await db_step(OPEN_TASK, task, result_type=str, patch=POST_COLLECTION_DB_STEPS)
-        self._open_tasks[task_id] = task
+        await self.open_task(task)
         self._shown = len(shown)
 
     async def _refresh_summary(self) -> None:
         shown = list(self._state.pending)
-        for task_id in self._open_tasks:
-            await db_step(
-                REFRESH_TASK_SUMMARY, TaskSummary(task_id, self._summary(shown)), patch=POST_COLLECTION_DB_STEPS
-            )
+        for task_id in self.open_tasks:
+            await self.step(REFRESH_TASK_SUMMARY, TaskSummary(task_id, self._summary(shown)))
         self._shown = len(shown)
 
-    @workflow.update
-    async def decide(self, request: DecideInput) -> DecideResult:
-        assert self._input is not None
-        async with self._lock:
-            self._validate_decision(request)
-            task = self._open_tasks[request.task_id]
-            entries = self._state.pending[: self._shown]
-            now: datetime = workflow.now()
-            new_status = "approved" if request.decision == "approve" else "rejected"
-            await db_step(
-                RECORD_DECISION,
-                DecisionToRecord(
-                    application_id=self._input.collection_id,
-                    task_id=request.task_id,
-                    step=task.step,
-                    decision=request.decision,
-                    actor=request.actor,
-                    at=now,
-                    reason=request.reason,
-                    values={**request.values, "declarations": ",".join(e.application_id for e in entries)},
-                    new_status=new_status,
-                ),
-                patch=POST_COLLECTION_DB_STEPS,
-            )
-            await db_step(
-                REPORT_COLLECTION,
-                ReportCollection(
-                    entries, Collected(request.decision == "approve", request.actor.username, request.reason)
-                ),
-                result_type=int,
-                patch=POST_COLLECTION_DB_STEPS,
-            )
-            self._state.decisions.append(
-                DecisionRecord(
-                    request.task_id, task.step, request.decision, request.actor.username, now, request.reason
-                )
-            )
-            self._state.reported.extend(entries)
-            del self._state.pending[: len(entries)]
-            self._state.round += 1
-            self._state.status = new_status
-            self._open_tasks.clear()
-            self._shown = 0
-            self._decided = request
-            return DecideResult(request.task_id, request.decision, new_status)
-
-    @decide.validator
-    def _validate_decision(self, request: DecideInput) -> None:
-        task = self._open_tasks.get(request.task_id)
-        if task is None or self._decided is not None:
-            raise ApplicationError("the task is not open", type=CONFLICT)
-        # Every year's rounds are different declarations: the same official reports each of them.
-        check_decision(request, role=task.role, county=task.county, submitted_by="system", decided_by=())
-        if request.decision == "return":
-            raise ApplicationError("the collection is reported (approve) or refused (reject)", type=INVALID)
-
-    @workflow.query
-    def view(self) -> WorkflowView:
-        return WorkflowView(
-            status=self._state.status,
-            open_task_id=next(iter(self._open_tasks), None),
-            policy_version=None,
-            schedule=[],
+    async def decision_effects(self, task: OpenTaskInput, request: DecideInput) -> DecisionEffects:
+        entries = self._state.pending[: self._shown]
+        return DecisionEffects(
+            "approved" if request.decision == "approve" else "rejected",
+            values={**request.values, "declarations": ",".join(e.application_id for e in entries)},
         )
+
+    async def decision_recorded(self, task: OpenTaskInput, request: DecideInput, effects: DecisionEffects) -> None:
+        entries = self._state.pending[: self._shown]
+        await self.step(
+            REPORT_COLLECTION,
+            ReportCollection(entries, Collected(request.decision == "approve", request.actor.username, request.reason)),
+            result_type=int,
+        )
+        self._state.reported.extend(entries)
+        del self._state.pending[: len(entries)]
+        self._state.round += 1
+        self.open_tasks.clear()
+        self._shown = 0

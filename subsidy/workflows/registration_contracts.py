@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from subsidy.workflows.contracts import DecisionRecord
+from subsidy.workflows.contracts import DecisionRecord, OpenTaskInput
 
 ACCOUNT_REGISTRATION_WORKFLOW = "AccountRegistrationWorkflow"
 REGISTRATION_PROGRAM = "account_registration"
@@ -28,7 +28,7 @@ class RegistrationInput:
 @dataclass
 class RegistrationState:
     status: str
-    open_tasks: dict[str, str] = field(default_factory=dict)  # task id -> step
+    open_tasks: dict[str, OpenTaskInput] = field(default_factory=dict)
     decisions: list[DecisionRecord] = field(default_factory=list)
 
 

@@ -20,8 +20,9 @@ from temporalio.client import WorkflowHistory
 
 from subsidy.api.audit import replay
 from subsidy.service.temporal import WORKFLOWS
-from subsidy.workflows import common
+from subsidy.workflows import common, procedure
 from subsidy.workflows.common import (
+    ACCOUNT_REGISTRATION_DB_STEPS,
     DB_ACTIVITY,
     FLEXIBLE_INSURANCE_DB_STEPS,
     PLACEMENT_DB_STEPS,
@@ -38,6 +39,7 @@ PATCHES = {
     "PostCollectionWorkflow": POST_COLLECTION_DB_STEPS,
     "PublicWelfarePlacementWorkflow": PLACEMENT_DB_STEPS,
     "FlexibleEmploymentInsuranceWorkflow": FLEXIBLE_INSURANCE_DB_STEPS,
+    "AccountRegistrationWorkflow": ACCOUNT_REGISTRATION_DB_STEPS,
 }
 OLD = sorted(path for path in HISTORIES.glob(f"*{BEFORE}*") if path.name.split(".")[0] in PATCHES)
 
@@ -99,9 +101,9 @@ RICHEST = {
 def test_each_workflow_type_but_the_rent_subsidy_has_its_own_patch_and_histories_from_before_it() -> None:
     names = [workflow._Definition.must_from_class(w).name for w in WORKFLOWS]
     assert set(PATCHES) <= set(names) and "RentSubsidyWorkflow" in names
-    assert len(set(PATCHES.values())) == 5 and common.DB_STEPS_AS_LOCAL_ACTIVITIES not in PATCHES.values()
+    assert len(set(PATCHES.values())) == 6 and common.DB_STEPS_AS_LOCAL_ACTIVITIES not in PATCHES.values()
     assert {p.name.split(".")[0] for p in OLD} == set(PATCHES)
-    assert len(OLD) == 27
+    assert len(OLD) == 30
     for path in OLD:
         assert (HISTORIES / path.name.replace(BEFORE, ".")).exists(), path.name  # recorded again since the patch
 
@@ -138,6 +140,7 @@ async def unguarded_db_step(
 @pytest.mark.parametrize("path", RICHEST.values(), ids=list(RICHEST))
 async def test_without_the_guard_an_old_history_no_longer_replays(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(common, "db_step", unguarded_db_step)
+    monkeypatch.setattr(procedure, "db_step", unguarded_db_step)  # the shared mechanics' database steps
     report = await replay(runs_of(path))
     assert not report.deterministic
     assert report.error is not None and "nondetermin" in report.error.lower(), report.error

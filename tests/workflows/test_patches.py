@@ -17,7 +17,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 
 from subsidy.api.audit import fetch_runs, replay
-from subsidy.workflows import common
+from subsidy.workflows import common, procedure
 from subsidy.workflows.common import DB_ACTIVITY, DB_STEPS_AS_LOCAL_ACTIVITIES
 from subsidy.workflows.contracts import EventInput
 from tests.workflows.conftest import APPLICANT, DPF_B, RentHarness, total
@@ -63,13 +63,16 @@ async def test_a_history_from_before_the_patch_replays_on_the_old_path() -> None
     assert report.deterministic, report.error
 
 
-async def unguarded_db_step(activity: str, arg: Any, *, result_type: type | None = None) -> Any:
+async def unguarded_db_step(
+    activity: str, arg: Any, *, result_type: type | None = None, patch: str = DB_STEPS_AS_LOCAL_ACTIVITIES
+) -> Any:
     """The change made without `workflow.patched`: what the guard protects running workflows from."""
     return await workflow.execute_local_activity(activity, arg, result_type=result_type, **DB_ACTIVITY)
 
 
 async def test_without_the_patch_the_old_history_no_longer_replays(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(common, "db_step", unguarded_db_step)
+    monkeypatch.setattr(procedure, "db_step", unguarded_db_step)  # the shared mechanics' database steps
     report = await replay(recorded_runs())
     assert not report.deterministic
     assert report.error is not None and "nondetermin" in report.error.lower(), report.error
