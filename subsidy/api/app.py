@@ -11,7 +11,6 @@ from subsidy.api.deps import Resources
 from subsidy.api.errors import install_error_handlers
 from subsidy.api.limits import BodySizeLimit
 from subsidy.api.pages import install_pages
-from subsidy.api.programs import PROGRAMS
 from subsidy.api.routers import accounts as account_admin
 from subsidy.api.routers import (
     applications,
@@ -26,6 +25,7 @@ from subsidy.api.routers import (
     tasks,
 )
 from subsidy.db.session import create_engine, session_factory
+from subsidy.programs.registry import PROGRAMS
 from subsidy.service.settings import Settings, get_settings
 from subsidy.service.temporal import connect
 

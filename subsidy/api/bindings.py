@@ -13,9 +13,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import select, text
@@ -31,6 +29,7 @@ from subsidy.api.security import Identity, hash_password
 from subsidy.db.binding_models import AccountBinding
 from subsidy.db.models import Application, User
 from subsidy.forms.registration import RegistrationIn
+from subsidy.programs.registry import PROGRAMS
 from subsidy.workflows.contracts import workflow_id_for
 from subsidy.workflows.registration_contracts import REGISTRATION_PROGRAM
 
@@ -56,41 +55,6 @@ REGISTRATION_PENDING = (
     "Disabled Persons' Federation"
 )
 
-# Programs a County DPF official may file at the service window on a person's behalf.
-WINDOW_PROGRAMS = ("rent_subsidy", "flexible_employment_insurance_subsidy")
-
-
-def _attr(*path: str) -> Callable[[Any], str | None]:
-    def read(form: Any) -> str | None:
-        for name in path:
-            form = getattr(form, name, None)
-            if form is None:
-                return None
-        return str(form)
-
-    return read
-
-
-@dataclass(frozen=True)
-class BoundParty:
-    """Whom an application of a program names, in the terms of a binding: its kind and how to read its identifier
-    from the form (None when the form names nobody, e.g. a placement, whose employer is the post's declarer)."""
-
-    kind: str
-    identifier: Callable[[Any], str | None] | None
-    refusal: str
-
-
-BOUND_PARTIES: dict[str, BoundParty] = {
-    "rent_subsidy": BoundParty("person", _attr("applicant", "id_number"), NOT_BOUND_TO_THIS_PERSON),
-    "flexible_employment_insurance_subsidy": BoundParty(
-        "person", _attr("person", "id_number"), NOT_BOUND_TO_THIS_PERSON
-    ),
-    "public_welfare_post": BoundParty("employer", _attr("employer", "credit_code"), NOT_BOUND_TO_THIS_ORGANISATION),
-    "public_welfare_placement": BoundParty("employer", None, NOT_BOUND_TO_THIS_ORGANISATION),
-    "training_subsidy": BoundParty("provider", _attr("provider", "credit_code"), NOT_BOUND_TO_THIS_ORGANISATION),
-}
-
 
 async def binding_of(session: AsyncSession, username: str) -> AccountBinding | None:
     """Whom the account acts for (any status), looked up by user name; None for officials."""
@@ -113,11 +77,12 @@ def acts_for_out(binding: AccountBinding | None) -> dict[str, str] | None:
 async def admit_filer(session: AsyncSession, identity: Identity, program_code: str, form: BaseModel) -> bool:
     """Refuse (403) an application for anyone but the caller's own person or organisation. True when a County DPF
     official files it at the service window for a person of their county."""
-    party = BOUND_PARTIES.get(program_code)
+    program = PROGRAMS.get(program_code)
+    party = program.bound_party if program is not None else None
     if party is None:
         return False
-    if identity.has("county_dpf") and program_code in WINDOW_PROGRAMS:
-        if identity.county is None or _county_of(program_code, form) != identity.county:
+    if identity.has("county_dpf") and party.window_county is not None:
+        if identity.county is None or party.window_county(form) != identity.county:
             raise Forbidden("a County DPF official files at the service window for persons of their own county only")
         return True
     binding = await binding_of(session, identity.username)
@@ -126,19 +91,13 @@ async def admit_filer(session: AsyncSession, identity: Identity, program_code: s
     if party.identifier is None:
         return False
     named = party.identifier(form)
-    if program_code == "training_subsidy" and named is None:
+    if party.unnamed_is_own and named is None:
         return False  # a class plan that does not name its provider is the signed-in provider's
     if named != binding.identifier:
         # The same answer whoever the form names, before anything about that person is read.
         what = "person" if party.kind == "person" else "organisation"
         raise Forbidden(f"{party.refusal}: this account acts only for the {what} it is bound to")
     return False
-
-
-def _county_of(program_code: str, form: Any) -> str:
-    if program_code == "rent_subsidy":
-        return str(form.applicant.hukou_county)
-    return str(form.applied_to_county)
 
 
 # ---- registration -------------------------------------------------------------------------------------

@@ -17,23 +17,22 @@ from datetime import date
 from pydantic_core import PydanticCustomError
 
 from subsidy.api.errors import Invalid
+from subsidy.api.value_formats import APPROVED_ON_PATTERN, REJECTED_POSTS_PATTERN
 from subsidy.db.models import Application, Task
 from subsidy.forms.rent_subsidy import money_text
+from subsidy.programs.registry import DECLARED
 
 MONTHLY_RENT = "monthly_rent"
 REJECTED_POSTS = "rejected_posts"
 APPROVED_ON = "approved_on"
 
-# (program, step) -> the value names the step reads; a step not listed reads none.
+# (program, step) -> the value names the step reads, from the programs' declarations; a step not listed reads none.
 STEP_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("rent_subsidy", "county_review"): (MONTHLY_RENT,),
-    ("rent_subsidy", "city_escalation"): (MONTHLY_RENT,),
-    ("public_welfare_post", "hr_approval"): (REJECTED_POSTS,),
-    ("public_welfare_placement", "hr_approval"): (APPROVED_ON,),
+    (program.code, step.code): tuple(value.name for value in step.values)
+    for program in DECLARED
+    for step in program.steps
+    if step.values
 }
-# The patterns of DecisionValues in the OpenAPI document (schemas.py).
-REJECTED_POSTS_PATTERN = r"^\s*[0-9]{1,2}\s*(,\s*[0-9]{1,2}\s*)*$"
-APPROVED_ON_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
 def checked_values(application: Application, task: Task, decision: str, values: dict[str, str]) -> dict[str, str]:

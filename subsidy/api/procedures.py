@@ -22,14 +22,15 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from subsidy.activities.audit import append_audit
 from subsidy.api import policy_versions
-from subsidy.api.bindings import WINDOW_PROGRAMS, admit_filer
+from subsidy.api.bindings import admit_filer
 from subsidy.api.errors import Conflict, Forbidden, Invalid, ServiceError, Unavailable
-from subsidy.api.programs import PROGRAMS, StartContext
 from subsidy.api.security import Identity
 from subsidy.api.submission_checks import body_digest, person_row, record_body, record_rename, refuse_another_body
 from subsidy.db.models import Application, PolicyVersionRow
 from subsidy.policy.versions import version_by_code, version_to_json
 from subsidy.policy.workdays import CHINA, china_today
+from subsidy.programs.model import StartContext
+from subsidy.programs.registry import PROGRAMS
 from subsidy.workflows.contracts import (
     CONFLICT,
     FORBIDDEN,
@@ -75,7 +76,8 @@ async def submit_application(
 
     `today` is the application day (the settings' clock, `Settings.today()`; default the machine's)."""
     program = PROGRAMS[form.program]  # type: ignore[attr-defined]
-    window = program.code in WINDOW_PROGRAMS and identity.has("county_dpf")
+    party = program.bound_party
+    window = party is not None and party.window_county is not None and identity.has("county_dpf")
     if not identity.has(*program.applicant_roles) and not window:
         raise Forbidden(f"{program.code} is applied for by: {', '.join(program.applicant_roles)}")
     # Whom the account acts for, before anything is read about the person or organisation the form names.

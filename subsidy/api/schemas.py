@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from subsidy.api.decision_values import APPROVED_ON_PATTERN, REJECTED_POSTS_PATTERN
+from subsidy.api.value_formats import APPROVED_ON_PATTERN, REJECTED_POSTS_PATTERN
 from subsidy.forms.rent_subsidy import MoneyText, RentCorrection, ResidentIdText
 from subsidy.forms.text import PlainText
 

@@ -1,4 +1,4 @@
-"""The Temporal client and worker of the service: one data converter, one task queue, every workflow."""
+"""The Temporal client and worker of the service: one data converter, one task queue, every program's workflows."""
 
 from __future__ import annotations
 
@@ -11,30 +11,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DefaultFailureConverterWithEncodedAttributes
 from temporalio.worker import Worker
 
-from subsidy.activities.calendar import CalendarActivities
-from subsidy.activities.placement import PlacementActivities
-from subsidy.activities.procedure import ProcedureActivities
-from subsidy.activities.registration import RegistrationActivities
-from subsidy.activities.training import TrainingActivities
+from subsidy.programs.registry import ACTIVITY_CLASSES, WORKFLOW_CLASSES
 from subsidy.service.converter import SharedAdaptersPayloadConverter
 from subsidy.service.encryption import EncryptionCodec, Keyring
 from subsidy.service.settings import get_settings
-from subsidy.workflows.account_registration import AccountRegistrationWorkflow
-from subsidy.workflows.flexible_insurance import FlexibleEmploymentInsuranceWorkflow
-from subsidy.workflows.public_welfare_placement import PublicWelfarePlacementWorkflow
-from subsidy.workflows.public_welfare_post import PostCollectionWorkflow, PublicWelfarePostWorkflow
-from subsidy.workflows.rent_subsidy import RentSubsidyWorkflow
-from subsidy.workflows.training_subsidy import TrainingSubsidyWorkflow
-
-WORKFLOWS = [
-    RentSubsidyWorkflow,
-    TrainingSubsidyWorkflow,
-    PublicWelfarePostWorkflow,
-    PostCollectionWorkflow,
-    PublicWelfarePlacementWorkflow,
-    FlexibleEmploymentInsuranceWorkflow,
-    AccountRegistrationWorkflow,
-]
 
 
 @lru_cache
@@ -61,13 +41,8 @@ def build_worker(client: Client, task_queue: str, sessions: async_sessionmaker[A
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=WORKFLOWS,
-        activities=[
-            *ProcedureActivities(sessions).all(),
-            *TrainingActivities(sessions).all(),
-            *PlacementActivities(sessions).all(),
-            *CalendarActivities(sessions).all(),
-            *RegistrationActivities(sessions).all(),
-        ],
+        # Every program's workflows and activities, from the program registry (shared ones once).
+        workflows=WORKFLOW_CLASSES,
+        activities=[activity for kind in ACTIVITY_CLASSES for activity in kind(sessions).all()],
         max_concurrent_activities=50,
     )

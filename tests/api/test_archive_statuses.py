@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subsidy.api.audit import ended_applications
-from subsidy.api.programs import PROGRAMS
 from subsidy.db.models import Application
+from subsidy.programs.registry import PROGRAMS
 from subsidy.workflows import flexible_insurance, public_welfare_placement, public_welfare_post, rent_subsidy
 
 

@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from subsidy.api.errors import Invalid
-from subsidy.api.programs import PROGRAMS
 from subsidy.api.schemas import EventIn
 from subsidy.db.models import Application
+from subsidy.programs.registry import PROGRAMS
 from subsidy.workflows.contracts import Actor
 from tests.conftest import Acting
 from tests.helpers import rent_form

@@ -19,7 +19,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 
 from subsidy.api.audit import replay
-from subsidy.service.temporal import WORKFLOWS
+from subsidy.programs.registry import WORKFLOW_CLASSES as WORKFLOWS
 from subsidy.workflows import common, procedure
 from subsidy.workflows.common import (
     ACCOUNT_REGISTRATION_DB_STEPS,

@@ -18,7 +18,6 @@ from subsidy.api.errors import Forbidden, Invalid, ServiceError, Unavailable
 from subsidy.api.pages.form_support import FieldError, field_errors, flat_values, nested
 from subsidy.api.pages.web import checked_form, gettext_for, render, require_user
 from subsidy.api.pages.words import NEXT_STEP, PROGRAM, REASON, SCHEDULE_STATUS, STATUS
-from subsidy.api.programs import COUNTY_CHANGE_NOT_ALLOWED, PROGRAMS, is_terminal
 from subsidy.api.read_model import application_out, application_scope, get_visible_application
 from subsidy.api.refusals import record_refusal
 from subsidy.api.schemas import EventIn
@@ -29,6 +28,8 @@ from subsidy.policy.counties import BAOTOU_COUNTIES, BAOTOU_COUNTIES_EN
 from subsidy.policy.rent import monthly_subsidy
 from subsidy.policy.versions import version_from_json
 from subsidy.policy.workdays import china_today
+from subsidy.programs.registry import PROGRAMS, is_terminal
+from subsidy.programs.rent_subsidy.start import COUNTY_CHANGE_NOT_ALLOWED
 
 router = APIRouter(include_in_schema=False)
 

@@ -16,6 +16,7 @@ from subsidy.api.pages.i18n import LANGUAGES, catalogue_path
 from subsidy.forms import TEMPLATES_DIR
 
 PAGES_DIR = Path(__file__).parent
+PROGRAMS_DIR = Path(__file__).parents[2] / "programs"
 KEYWORDS = {"_": None, "N_": None, "gettext": None}
 
 
@@ -24,6 +25,8 @@ def extract() -> Catalog:
     sources = [
         (TEMPLATES_DIR, [("**.html", "jinja2")]),
         (PAGES_DIR, [("**.py", "python")]),
+        # The programs' declarations: their names, steps, decision values and reason codes.
+        (PROGRAMS_DIR, [("**.py", "python")]),
     ]
     for folder, method_map in sources:
         for filename, lineno, message, comments, _context in extract_from_dir(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from subsidy.programs.registry import DECLARED
+
 
 def N_(message: str) -> str:
     """Mark a message for extraction; it is translated where it is shown."""
@@ -36,14 +38,8 @@ NEXT_STEP = {
     "withdrawn": N_("You withdrew this application."),
 }
 
-PROGRAM = {
-    "rent_subsidy": N_("Start-up premises rent subsidy"),
-    "public_welfare_post": N_("Public-welfare post declaration"),
-    "public_welfare_placement": N_("Public-welfare post placement"),
-    "flexible_employment_insurance_subsidy": N_("Flexible-employment social insurance subsidy"),
-    "training_subsidy": N_("Vocational skills training subsidy"),
-    "account_registration": N_("Account registration"),
-}
+# Each program's name, steps and reason codes are in its declaration (subsidy/programs/<code>/__init__.py).
+PROGRAM = {program.code: program.title for program in DECLARED}
 
 TASK_STATUS = {
     "open": N_("Open"),
@@ -52,18 +48,7 @@ TASK_STATUS = {
     "cancelled": N_("Cancelled"),
 }
 
-STEP = {
-    "county_review": N_("County DPF review"),
-    "registration_check": N_("County DPF verification of an account registration"),
-    "city_escalation": N_("City DPF escalation (overdue review)"),
-    "dpf_collection": N_("County DPF collection of post declarations"),
-    "hr_approval": N_("County HR approval"),
-    "city_override": N_("City DPF special approval (first official)"),
-    "city_override_second": N_("City DPF special approval (second official)"),
-    "region_filing": N_("Region HR filing of a re-placement"),
-    "plan_review": N_("County DPF review of the class plan"),
-    "completion_review": N_("County DPF review of the completion report"),
-}
+STEP = {step.code: step.title for program in DECLARED for step in program.steps}
 
 DECISION = {"approve": N_("Approve"), "reject": N_("Reject"), "return": N_("Return for correction")}
 
@@ -78,41 +63,11 @@ ROLE = {
     "auditor": N_("Auditor"),
 }
 
+# Reason codes the rules of several programs give; each program's own are in its declaration.
 REASON = {
-    "operated_less_than_one_year": N_("The business has not operated for one full year since its licence date"),
-    "more_than_three_years_since_start": N_("More than three years have passed since the business was started"),
-    "blind_massage_excluded": N_("Blind massage shops are not covered by the rent subsidy"),
     "wrong_county": N_("Apply to the County DPF of your household registration"),
     "outside_policy_window": N_("The application date is outside the period of the policy"),
-    "already_has_active_rent_subsidy": N_("You already receive (or have applied for) the rent subsidy"),
-    "lease_outside_subsidy_period": N_("The lease does not cover any month of the first three years of the business"),
-    "rent_months_exhausted": N_("All 36 months of the rent subsidy have already been used"),
-    "too_short": N_("Training must last at least 5 days (40 class hours)"),
-    "annual_training_limit": N_("At most 3 subsidised trainings per person per year"),
-    "same_course_level_within_a_year": N_("The same course at the same level cannot be subsidised twice within a year"),
-    "placement_cap_reached": N_("In principle a person is placed on public-welfare posts at most twice"),
-    "not_yet_expired": N_("The earlier public-welfare post subsidy has not ended yet"),
-    "exclusive_with_flexible_employment_insurance": N_(
-        "A person on a public-welfare post subsidy cannot also receive the flexible-employment insurance subsidy"
-    ),
-    "exclusive_with_public_welfare_post": N_(
-        "A person on a public-welfare post subsidy cannot also receive the flexible-employment insurance subsidy"
-    ),
-    "post_not_approved": N_("The post has not been approved"),
-    "post_has_no_free_place": N_("The post has no free place"),
-    "re_placement_needs_hardship": N_("A re-placement is for severely disabled or special-hardship persons"),
-    "reached_retirement_age": N_("The person has reached the statutory retirement age"),
-    "no_subsidy_amount_for_county": N_("No subsidy amount is set for this county"),
-    "already_declared_this_year": N_("The employer has already declared posts for this year"),
-    "declaration_year_not_open": N_("Declarations for this year are not open"),
-    "already_has_flexible_employment_insurance": N_(
-        "The person already receives the flexible-employment insurance subsidy"
-    ),
-    "county_change_not_allowed": N_(
-        "A correction cannot move the application to another county: withdraw it and apply to the County DPF of "
-        "your new household registration"
-    ),
-    "publicity_calendar_unknown": N_("The official working-day calendar for the publicity period is not yet known"),
+    **{code: words for program in DECLARED for code, words in program.reasons.items()},
 }
 
 # Messages for form errors, by the error code the validators give (pydantic error type).

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 from subsidy.api import procedures
 from subsidy.api.deps import ApplicationIdPath, CodeQuery, CurrentUser, PageDep, ResourcesDep, SessionDep
 from subsidy.api.errors import documented
-from subsidy.api.programs import PROGRAMS, ApplicationForm
 from subsidy.api.read_model import application_out, application_scope, get_visible_application, summary_out
 from subsidy.api.schemas import ApplicationOut, ApplicationSummary, EventIn
 from subsidy.db.models import Application, Person
+from subsidy.programs.registry import PROGRAMS, ApplicationForm
 
 router = APIRouter(
     prefix="/api/v1/applications", tags=["applications"], responses=documented(400, 401, 403, 404, 409, 413, 503)

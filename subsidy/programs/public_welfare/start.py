@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +28,7 @@ from subsidy.policy.placement import (
     EXCLUSIVE_WITH_FLEXIBLE_EMPLOYMENT_INSURANCE,
     EXCLUSIVE_WITH_PUBLIC_WELFARE_POST,
 )
+from subsidy.programs.model import StartContext
 from subsidy.workflows.contracts import Actor, EventInput
 from subsidy.workflows.placement_contracts import (
     POST_PROGRAM,
@@ -37,9 +37,6 @@ from subsidy.workflows.placement_contracts import (
     PostCollectionInput,
     PostDeclarationInput,
 )
-
-if TYPE_CHECKING:  # programs.py imports this module to register the programs
-    from subsidy.api.programs import StartContext
 
 POST_EVENTS = ("withdrawn",)
 PLACEMENT_EVENTS = ("objection", "employment_ended", "withdrawn")

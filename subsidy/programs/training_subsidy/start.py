@@ -6,14 +6,13 @@ the trainee's line in the stored class plan, so that only lines and hours go int
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from subsidy.api.errors import Invalid
 from subsidy.api.schemas import EventIn
 from subsidy.db.models import Application
 from subsidy.forms.training_subsidy import TrainingSubsidyForm
 from subsidy.policy.identifiers import IdentifierError, validate_resident_id
 from subsidy.policy.money import to_money
+from subsidy.programs.model import StartContext
 from subsidy.workflows.contracts import Actor
 from subsidy.workflows.training_contracts import (
     COMPLETION_REPORT,
@@ -22,9 +21,6 @@ from subsidy.workflows.training_contracts import (
     TrainingEventInput,
     TrainingSubsidyInput,
 )
-
-if TYPE_CHECKING:  # programs.py imports this module to register the program
-    from subsidy.api.programs import StartContext
 
 
 def training_input(context: StartContext, form: TrainingSubsidyForm) -> TrainingSubsidyInput:

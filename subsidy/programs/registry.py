@@ -1,0 +1,45 @@
+"""Every program of the service, one line each: the one list the worker, the API, the pages and the tests read."""
+
+from __future__ import annotations
+
+import functools
+import operator
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from subsidy.programs import account_registration, public_welfare, rent_subsidy, training_subsidy
+from subsidy.programs.model import Program
+
+DECLARED: tuple[Program, ...] = (
+    rent_subsidy.PROGRAM,
+    training_subsidy.PROGRAM,
+    public_welfare.POST,
+    public_welfare.POST_COLLECTION,
+    public_welfare.PLACEMENT,
+    public_welfare.FLEXIBLE_EMPLOYMENT_INSURANCE,
+    account_registration.PROGRAM,
+)
+
+PROGRAMS: dict[str, Program] = {program.code: program for program in DECLARED}
+
+
+def is_terminal(program: str, status: str) -> bool:
+    found = PROGRAMS.get(program)
+    return found is not None and status in found.terminal_statuses
+
+
+def _unique(items: Any) -> list[Any]:
+    return list(dict.fromkeys(items))
+
+
+# What the worker runs and the database holds, gathered from the declarations (shared ones once).
+WORKFLOW_CLASSES: list[type] = _unique(cls for program in DECLARED for cls in program.workflow_classes)
+ACTIVITY_CLASSES: list[type] = _unique(cls for program in DECLARED for cls in program.activities)
+
+# The body of POST /api/v1/applications: one form per program that people apply for, told apart by `program`.
+APPLIED_FOR = tuple(program for program in DECLARED if program.applicant_roles)
+ApplicationForm = Annotated[
+    functools.reduce(operator.or_, (program.form for program in APPLIED_FOR)),  # type: ignore[valid-type]
+    Field(discriminator="program"),
+]
