@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from temporalio.client import WorkflowHistory
 
-from subsidy.activities.audit import verify_chain
 from subsidy.api import audit
+from subsidy.db.audit_chain import verify_chain
 from subsidy.db.models import Application
 from subsidy.db.session import create_engine, session_factory
 from subsidy.service.settings import Settings

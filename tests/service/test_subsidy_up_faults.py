@@ -23,7 +23,7 @@ import psutil
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 
-from subsidy.activities.audit import _CHAIN_LOCK
+from subsidy.db.audit_chain import _CHAIN_LOCK
 from subsidy.db.session import create_engine, session_factory
 from subsidy.service.embedded import EmbeddedPostgres, free_port, installed_binary
 from subsidy.service.parts import TemporalPart

@@ -23,7 +23,6 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payloads
 
-from subsidy.activities.audit import verify_chain
 from subsidy.api import audit
 from subsidy.api.deps import (
     ApplicationIdPath,
@@ -38,6 +37,7 @@ from subsidy.api.pages.web import page_identity
 from subsidy.api.read_model import get_visible_application
 from subsidy.api.refusals import set_actor
 from subsidy.api.security import Identity
+from subsidy.db.audit_chain import verify_chain
 from subsidy.service.encryption import KeyringError
 from subsidy.service.temporal import DATA_CONVERTER
 
