@@ -18,8 +18,8 @@ from subsidy.api import audit
 from subsidy.db.audit_chain import verify_chain
 from subsidy.db.models import Application
 from subsidy.db.session import create_engine, session_factory
-from subsidy.service.settings import Settings
-from subsidy.service.temporal import connect
+from subsidy.settings import Settings
+from subsidy.temporal_client.client import connect
 
 
 def embedded_database_url(settings: Settings) -> str:
