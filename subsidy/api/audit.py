@@ -24,7 +24,7 @@ from temporalio.worker import Replayer
 from subsidy.api.read_model import mask_id_number
 from subsidy.db.models import Application, ArchivedHistory, AuditRecord, Person
 from subsidy.programs.registry import PROGRAMS, WORKFLOW_CLASSES
-from subsidy.service.temporal import DATA_CONVERTER
+from subsidy.temporal_client.client import DATA_CONVERTER
 
 # History events worth a line in a timeline; the rest (tasks, markers) are machinery.
 TIMELINE_EVENTS = {

@@ -15,9 +15,7 @@ VERIFIED_MONTHLY_RENT = DecisionValue(
     N_("Verified monthly rent (yuan)"),
     "money",
     required_to_approve=True,
-    hint=N_(
-        "The rent you checked in the lease contract. Needed to approve; the subsidy is at most 1000.00 a month."
-    ),
+    hint=N_("The rent you checked in the lease contract. Needed to approve; the subsidy is at most 1000.00 a month."),
 )
 
 PROGRAM = Program(
