@@ -18,7 +18,7 @@ import sys
 
 import uvicorn
 
-from subsidy.service.settings import get_settings
+from subsidy.settings import get_settings
 
 
 async def _orphan_watch(stop: asyncio.Event) -> None:
@@ -40,7 +40,8 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 async def run_worker() -> int:
     from subsidy.db.session import create_engine, session_factory
     from subsidy.service.archiver import run_archiver
-    from subsidy.service.temporal import build_worker, connect
+    from subsidy.service.temporal import build_worker
+    from subsidy.temporal_client.client import connect
 
     settings = get_settings()
     assert settings.database_url and settings.temporal_address

@@ -23,16 +23,18 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from subsidy.activities.registration import create_bound_account, verified_holder
+from subsidy.activities.registration import create_bound_account
 from subsidy.api.app import create_app
 from subsidy.api.deps import Resources
 from subsidy.api.security import hash_password
+from subsidy.db.bindings_lookup import verified_holder
 from subsidy.db.migrate import upgrade
 from subsidy.db.session import create_engine, session_factory
 from subsidy.service.embedded import EmbeddedPostgres, free_port, installed_binary
 from subsidy.service.seed import seed_demo_accounts, seed_policies
-from subsidy.service.settings import Settings
-from subsidy.service.temporal import DATA_CONVERTER, build_worker
+from subsidy.service.temporal import build_worker
+from subsidy.settings import Settings
+from subsidy.temporal_client.client import DATA_CONVERTER
 from tests.calendars import seed_calendars_for_tests
 
 

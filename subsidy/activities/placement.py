@@ -21,9 +21,18 @@ from temporalio import activity
 from temporalio.service import RPCError, RPCStatusCode
 
 from subsidy.activities import placement_names as names
-from subsidy.activities.audit import append_audit
 from subsidy.activities.postings import plan_schedule, post_month
-from subsidy.db.models import Application, Person, Task
+from subsidy.db.audit_chain import append_audit
+from subsidy.db.models import Application, Task
+from subsidy.db.person_holds import (
+    FLEXIBLE_PENDING_OR_RUNNING,
+    HOLDS_PLACE,
+    TOOK_UP_A_POST,
+    flexible_insurance_held,
+    holds,
+    lock_person,
+    placement_held,
+)
 from subsidy.db.placement_models import PublicWelfarePlacement, PublicWelfarePost
 from subsidy.policy.placement import (
     ALREADY_HAS_FLEXIBLE_INSURANCE,
@@ -61,13 +70,6 @@ from subsidy.workflows.placement_contracts import (
     collection_workflow_id,
 )
 
-# A placement in one of these holds its place on the post (and so excludes the flexible-employment subsidy).
-HOLDS_PLACE = ("publicity", "approved", "active")
-# A placement in one of these has taken up a post: it counts towards the cap.
-TOOK_UP_A_POST = (*HOLDS_PLACE, "completed", "terminated")
-# A flexible-employment subsidy in one of these is running (it is approved straight into `active`).
-FLEXIBLE_RUNNING = ("approved", "active")
-FLEXIBLE_PENDING_OR_RUNNING = ("under_review", "returned", *FLEXIBLE_RUNNING)
 COLLECTION_STEP = "dpf_collection"
 COLLECTION_NAMESPACE = uuid.UUID("3f1c1f0e-5a55-4c1e-9a41-7d0c2b8e6a21")
 
@@ -84,37 +86,6 @@ def _activity_key(label: str) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-# ---- queries the API's admission checks share ----------------------------------------------------------
-
-
-async def lock_person(session: AsyncSession, person_id: uuid.UUID) -> None:
-    await session.execute(select(Person.id).where(Person.id == person_id).with_for_update())
-
-
-async def placement_held(session: AsyncSession, person_id: uuid.UUID, exclude: uuid.UUID | None = None) -> bool:
-    return await _holds(session, person_id, PLACEMENT_PROGRAM, HOLDS_PLACE, exclude)
-
-
-async def flexible_insurance_held(
-    session: AsyncSession, person_id: uuid.UUID, exclude: uuid.UUID | None = None
-) -> bool:
-    return await _holds(session, person_id, FLEXIBLE_PROGRAM, FLEXIBLE_RUNNING, exclude)
-
-
-async def _holds(
-    session: AsyncSession, person_id: uuid.UUID, program: str, statuses: tuple[str, ...], exclude: uuid.UUID | None
-) -> bool:
-    query = select(
-        exists().where(
-            Application.person_id == person_id,
-            Application.program == program,
-            Application.status.in_(statuses),
-            *([Application.id != exclude] if exclude is not None else []),
-        )
-    )
-    return bool(await session.scalar(query))
 
 
 async def placement_history(
@@ -577,7 +548,7 @@ class PlacementActivities:
             reasons = list(check.reasons)
             if await placement_held(session, person_id):
                 reasons.append(EXCLUSIVE_WITH_PUBLIC_WELFARE_POST)
-            if await _holds(session, person_id, FLEXIBLE_PROGRAM, FLEXIBLE_PENDING_OR_RUNNING, application_id):
+            if await holds(session, person_id, FLEXIBLE_PROGRAM, FLEXIBLE_PENDING_OR_RUNNING, application_id):
                 reasons.append(ALREADY_HAS_FLEXIBLE_INSURANCE)
             eligible = not reasons
             application.eligibility = {

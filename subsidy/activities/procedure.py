@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from subsidy.activities import names
-from subsidy.activities.audit import append_audit
 from subsidy.activities.postings import plan_schedule, post_month
+from subsidy.db.audit_chain import append_audit
 from subsidy.db.models import Application, Decision, Person, ScheduledPayment, Task
 from subsidy.policy.rent import ALREADY_HAS_ACTIVE_RENT_SUBSIDY, RENT_MONTHS_EXHAUSTED
 from subsidy.workflows.contracts import (

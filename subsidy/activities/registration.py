@@ -16,8 +16,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from subsidy.activities.audit import append_audit
+from subsidy.db.audit_chain import append_audit
 from subsidy.db.binding_models import ROLE_OF_KIND, AccountBinding
+from subsidy.db.bindings_lookup import verified_holder
 from subsidy.db.models import User
 from subsidy.workflows.registration_contracts import (
     SETTLE_REGISTRATION,
@@ -32,16 +33,6 @@ async def lock_identifier(session: AsyncSession, kind: str, identifier: str) -> 
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"binding:{kind}:{identifier}"}
     )
-
-
-async def verified_holder(session: AsyncSession, kind: str, identifier: str) -> str | None:
-    """The user name of the verified account of this kind bound to this ID number or credit code, if any."""
-    found: str | None = await session.scalar(
-        select(AccountBinding.username).where(
-            AccountBinding.kind == kind, AccountBinding.identifier == identifier, AccountBinding.status == "verified"
-        )
-    )
-    return found
 
 
 async def verify_binding(session: AsyncSession, binding: AccountBinding, by: str, at: datetime) -> list[str]:

@@ -17,8 +17,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from subsidy.activities.audit import append_audit
 from subsidy.activities.procedure import _activity_key, _now
+from subsidy.db.audit_chain import append_audit
 from subsidy.db.models import Application, Person
 from subsidy.db.training_models import COUNTING_STATUSES, TrainingClass, TrainingEnrolment
 from subsidy.policy.training import TrainingRecord, trainee_eligibility, union_of_reasons

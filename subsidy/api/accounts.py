@@ -31,9 +31,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subsidy.activities.audit import append_audit
 from subsidy.api.auth_sessions import open_session
 from subsidy.api.security import Identity, verify_password
+from subsidy.db.audit_chain import append_audit
 
 log = logging.getLogger(__name__)
 

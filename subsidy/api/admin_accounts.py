@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subsidy.activities.audit import append_audit
 from subsidy.api.account_schemas import CITY_ROLES, COUNTY_ROLES, AccountIn, AccountOut, OneTimePassword
 from subsidy.api.auth_sessions import revoke_all
 from subsidy.api.errors import Conflict, Forbidden, Invalid, NotFound
 from subsidy.api.passwords import one_time_password
 from subsidy.api.security import Identity, hash_password
+from subsidy.db.audit_chain import append_audit
 from subsidy.db.models import User
 from subsidy.policy.counties import BAOTOU_COUNTIES
 

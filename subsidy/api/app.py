@@ -26,8 +26,8 @@ from subsidy.api.routers import (
     tasks,
 )
 from subsidy.db.session import create_engine, session_factory
-from subsidy.service.settings import Settings, get_settings
-from subsidy.service.temporal import connect
+from subsidy.settings import Settings, get_settings
+from subsidy.temporal_client.client import connect
 
 DESCRIPTION = """Subsidy workflow service for disability employment programs (包头市促进残疾人就业三年行动方案).
 Sign in with `POST /api/v1/auth/token`; money is a string with two decimals; dates are `YYYY-MM-DD`."""

@@ -24,7 +24,8 @@ from temporalio.worker import Replayer
 from subsidy.api.programs import PROGRAMS
 from subsidy.api.read_model import mask_id_number
 from subsidy.db.models import Application, ArchivedHistory, AuditRecord, Person
-from subsidy.service.temporal import DATA_CONVERTER, WORKFLOWS
+from subsidy.temporal_client.client import DATA_CONVERTER
+from subsidy.workflows import ALL_WORKFLOWS
 
 # History events worth a line in a timeline; the rest (tasks, markers) are machinery.
 TIMELINE_EVENTS = {
@@ -161,7 +162,7 @@ async def archive_closed(sessions: async_sessionmaker[AsyncSession], temporal: C
 
 async def replay(runs: list[WorkflowHistory]) -> ReplayReport:
     """Today's workflow code over the recorded history, with the worker's own data converter."""
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER)
+    replayer = Replayer(workflows=ALL_WORKFLOWS, data_converter=DATA_CONVERTER)
 
     async def each_run() -> AsyncIterator[WorkflowHistory]:
         for run in runs:

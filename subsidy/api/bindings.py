@@ -22,13 +22,13 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subsidy.activities.audit import append_audit
-from subsidy.activities.registration import verified_holder
 from subsidy.api.errors import Conflict, Forbidden, Invalid, NotFound
 from subsidy.api.passwords import password_problem
 from subsidy.api.read_model import CITY_WIDE_ROLES, mask_id_number
 from subsidy.api.security import Identity, hash_password
+from subsidy.db.audit_chain import append_audit
 from subsidy.db.binding_models import AccountBinding
+from subsidy.db.bindings_lookup import verified_holder
 from subsidy.db.models import Application, User
 from subsidy.forms.registration import RegistrationIn
 from subsidy.workflows.contracts import workflow_id_for

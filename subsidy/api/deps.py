@@ -17,7 +17,7 @@ from subsidy.api.errors import Forbidden, NotAuthenticated
 from subsidy.api.refusals import set_actor
 from subsidy.api.security import Identity, read_token
 from subsidy.forms.rent_subsidy import UUID_PATTERN
-from subsidy.service.settings import Settings
+from subsidy.settings import Settings
 
 
 @dataclass

@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from zxcvbn import zxcvbn
 
-from subsidy.activities.audit import append_audit
 from subsidy.api.auth_sessions import revoke_all
 from subsidy.api.errors import Invalid, NotAuthenticated
 from subsidy.api.security import Identity, hash_password, verify_password
+from subsidy.db.audit_chain import append_audit
 from subsidy.db.models import User
 
 MIN_LENGTH = 10

@@ -26,8 +26,8 @@ from typing import Any
 from sqlalchemy import Date, cast, func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subsidy.activities.audit import append_audit
 from subsidy.api.errors import Conflict, Forbidden, NotFound, ServiceError
+from subsidy.db.audit_chain import append_audit
 from subsidy.db.models import Application, PolicyVersionRow
 from subsidy.policy.files import Problem, VersionFileError, difference, read_version
 from subsidy.policy.versions import PolicyVersion, version_from_json, version_to_json

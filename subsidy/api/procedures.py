@@ -20,13 +20,13 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from subsidy.activities.audit import append_audit
 from subsidy.api import policy_versions
 from subsidy.api.bindings import WINDOW_PROGRAMS, admit_filer
 from subsidy.api.errors import Conflict, Forbidden, Invalid, ServiceError, Unavailable
 from subsidy.api.programs import PROGRAMS, StartContext
 from subsidy.api.security import Identity
 from subsidy.api.submission_checks import body_digest, person_row, record_body, record_rename, refuse_another_body
+from subsidy.db.audit_chain import append_audit
 from subsidy.db.models import Application, PolicyVersionRow
 from subsidy.policy.versions import version_by_code, version_to_json
 from subsidy.policy.workdays import CHINA, china_today

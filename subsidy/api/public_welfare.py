@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subsidy.activities.placement import flexible_insurance_held, lock_person, placement_held
 from subsidy.api.errors import Conflict, Forbidden, Invalid
 from subsidy.api.schemas import EventIn
 from subsidy.db.models import Application
+from subsidy.db.person_holds import flexible_insurance_held, lock_person, placement_held
 from subsidy.forms.public_welfare import (
     FlexibleInsuranceForm,
     PostCollectionForm,

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from fastapi import Request
 
-from subsidy.activities.audit import append_audit
+from subsidy.db.audit_chain import append_audit
 
 log = logging.getLogger(__name__)
 

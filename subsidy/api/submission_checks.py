@@ -22,8 +22,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subsidy.activities.audit import append_audit
 from subsidy.api.errors import Invalid
+from subsidy.db.audit_chain import append_audit
 from subsidy.db.idempotency_models import SubmissionBody
 from subsidy.db.models import Application, Person
 

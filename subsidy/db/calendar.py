@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subsidy.activities.audit import append_audit
+from subsidy.db.audit_chain import append_audit
 from subsidy.db.calendar_models import CalendarYearRow
 from subsidy.policy.calendar_file import (
     PACKAGED,

@@ -11,7 +11,7 @@ import sys
 
 from pydantic import ValidationError
 
-from subsidy.service.settings import Settings
+from subsidy.settings import Settings
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

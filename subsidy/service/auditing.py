@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import select
 from temporalio.client import WorkflowHistory
 
-from subsidy.activities.audit import verify_chain
 from subsidy.api import audit
+from subsidy.db.audit_chain import verify_chain
 from subsidy.db.models import Application
 from subsidy.db.session import create_engine, session_factory
-from subsidy.service.settings import Settings
-from subsidy.service.temporal import connect
+from subsidy.settings import Settings
+from subsidy.temporal_client.client import connect
 
 
 def embedded_database_url(settings: Settings) -> str:

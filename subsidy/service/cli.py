@@ -13,7 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from subsidy.service import accounts_cli
-from subsidy.service.settings import Settings, get_settings
+from subsidy.settings import Settings, get_settings
 
 log = logging.getLogger("subsidy")
 
@@ -77,7 +77,7 @@ async def up(host: str, port: int, home: Path) -> int:
     from subsidy.service.processes import ServiceProcess
     from subsidy.service.starter import run_starter
     from subsidy.service.supervisor import AlreadyRunning, PartFailed, Supervisor, hold_lock
-    from subsidy.service.temporal import connect
+    from subsidy.temporal_client.client import connect
 
     os.environ.setdefault("SUBSIDY_HOME", str(home))
     external = bool(os.environ.get("DATABASE_URL") and os.environ.get("TEMPORAL_ADDRESS"))
@@ -213,7 +213,8 @@ async def worker() -> int:
     from subsidy.db.session import create_engine, session_factory
     from subsidy.service.archiver import run_archiver
     from subsidy.service.starter import run_starter
-    from subsidy.service.temporal import build_worker, connect
+    from subsidy.service.temporal import build_worker
+    from subsidy.temporal_client.client import connect
 
     settings = get_settings()
     if not settings.database_url or not settings.temporal_address:

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 from temporalio.testing import WorkflowEnvironment
 
-from subsidy.service.temporal import DATA_CONVERTER
+from subsidy.temporal_client.client import DATA_CONVERTER
 
 log = logging.getLogger(__name__)
 DATABASE_NAME = "subsidy"

@@ -17,7 +17,7 @@ from subsidy.api import policy_versions
 from subsidy.api.errors import ServiceError
 from subsidy.db.models import PolicyVersionRow, User
 from subsidy.db.session import create_engine, session_factory
-from subsidy.service.settings import Settings
+from subsidy.settings import Settings
 
 
 def add_policy_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

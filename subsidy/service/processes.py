@@ -175,8 +175,9 @@ async def run_api(socket_fd: int, ready_fd: int) -> int:
 
 async def run_worker(ready_fd: int) -> int:
     from subsidy.db.session import create_engine, session_factory
-    from subsidy.service.settings import get_settings
-    from subsidy.service.temporal import build_worker, connect
+    from subsidy.service.temporal import build_worker
+    from subsidy.settings import get_settings
+    from subsidy.temporal_client.client import connect
 
     settings = get_settings()
     assert settings.database_url and settings.temporal_address

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from temporalio.client import WorkflowHistory
 
-from subsidy.activities.audit import append_audit, verify_chain
+from subsidy.db.audit_chain import append_audit, verify_chain
 from subsidy.db.migrate import upgrade
 from subsidy.db.session import create_engine, session_factory
 from tests.api.conftest import Login

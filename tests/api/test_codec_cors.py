@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from subsidy.service.embedded import free_port, start_temporal
-from subsidy.service.settings import Settings
-from subsidy.service.temporal import DATA_CONVERTER
+from subsidy.settings import Settings
+from subsidy.temporal_client.client import DATA_CONVERTER
 from tests.api.conftest import Login
 from tests.conftest import forget_failed_sign_ins, running_service
 from tests.hostile.pages import page_login

@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from subsidy.db.models import Application
 from subsidy.service.embedded import installed_binary
-from subsidy.service.temporal import DATA_CONVERTER
+from subsidy.temporal_client.client import DATA_CONVERTER
 from tests.conftest import account_for, forget_failed_sign_ins, party_of, running_service
 from tests.helpers import rent_form
 from tests.hostile.pages import csrf_token, page_login

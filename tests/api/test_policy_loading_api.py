@@ -26,13 +26,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from subsidy import settings as settings_module
 from subsidy.api import procedures
 from subsidy.db.migrate import upgrade
 from subsidy.db.models import AuditRecord
 from subsidy.db.session import create_engine, session_factory
 from subsidy.policy.rent import add_months
 from subsidy.policy.workdays import china_today
-from subsidy.service import settings as settings_module
 from subsidy.service.embedded import EmbeddedPostgres
 from subsidy.service.seed import seed_demo_accounts, seed_policies
 from tests.conftest import bearer_login, bound_login, running_service

@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from subsidy.policy.rent import add_months
 from subsidy.service.embedded import installed_binary
-from subsidy.service.temporal import DATA_CONVERTER
+from subsidy.temporal_client.client import DATA_CONVERTER
 from tests.conftest import account_for, running_service
 from tests.helpers import china_today, new_credit_code, new_resident_id_of
 

@@ -26,7 +26,7 @@ from subsidy.policy.calendar_file import (
     parse_year_file,
 )
 from subsidy.policy.workdays import OfficialCalendar, china_today
-from subsidy.service.settings import Settings
+from subsidy.settings import Settings
 
 FOLDER = Path(__file__).parent
 EXAMPLE_2027 = FOLDER.parent.parent / "calendars" / "2027-example.yaml"

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subsidy.activities.audit import verify_chain
+from subsidy.db.audit_chain import verify_chain
 from subsidy.db.migrate import alembic_config, upgrade
 from subsidy.db.models import AuditRecord, PolicyVersionRow
 from subsidy.db.session import create_engine, session_factory

@@ -30,7 +30,7 @@ from subsidy.db.models import Application, LedgerEntry, Task
 from subsidy.db.session import create_engine, session_factory
 from subsidy.service.embedded import EmbeddedPostgres, free_port, installed_binary
 from subsidy.service.seed import seed_demo_accounts, seed_policies
-from subsidy.service.temporal import DATA_CONVERTER, connect
+from subsidy.temporal_client.client import DATA_CONVERTER, connect
 from tests.calendars import seed_calendars_for_tests
 from tests.conftest import account_for, party_of
 

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from subsidy.activities.audit import _CHAIN_LOCK
+from subsidy.db.audit_chain import _CHAIN_LOCK
 from tests.faults.conftest import Service, applicant_of, eventually, token
 from tests.helpers import rent_form
 

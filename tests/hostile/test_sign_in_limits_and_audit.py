@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subsidy.activities.audit import verify_chain
 from subsidy.api.accounts import CLIENT_MAX_FAILURES, CLIENT_WINDOW, account_delay
 from subsidy.api.security import hash_password, issue_token, new_session_secret
+from subsidy.db.audit_chain import verify_chain
 from subsidy.db.auth_models import AuthSession, SignInAccount, SignInClient
 from subsidy.db.models import AuditRecord, User
 from tests.helpers import rent_form

@@ -23,12 +23,12 @@ import psutil
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 
-from subsidy.activities.audit import _CHAIN_LOCK
+from subsidy.db.audit_chain import _CHAIN_LOCK
 from subsidy.db.session import create_engine, session_factory
 from subsidy.service.embedded import EmbeddedPostgres, free_port, installed_binary
 from subsidy.service.parts import TemporalPart
 from subsidy.service.supervisor import PidRecord
-from subsidy.service.temporal import connect
+from subsidy.temporal_client.client import connect
 from tests.conftest import account_for, party_of
 from tests.helpers import months_ago, rent_form
 from tests.service.test_subsidy_up import Running, _environment, _leftovers, _wait_for

@@ -19,8 +19,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 
 from subsidy.api.audit import replay
-from subsidy.service.temporal import WORKFLOWS
-from subsidy.workflows import common
+from subsidy.workflows import ALL_WORKFLOWS, common
 from subsidy.workflows.common import (
     DB_ACTIVITY,
     FLEXIBLE_INSURANCE_DB_STEPS,
@@ -97,7 +96,7 @@ RICHEST = {
 
 
 def test_each_workflow_type_but_the_rent_subsidy_has_its_own_patch_and_histories_from_before_it() -> None:
-    names = [workflow._Definition.must_from_class(w).name for w in WORKFLOWS]
+    names = [workflow._Definition.must_from_class(w).name for w in ALL_WORKFLOWS]
     assert set(PATCHES) <= set(names) and "RentSubsidyWorkflow" in names
     assert len(set(PATCHES.values())) == 5 and common.DB_STEPS_AS_LOCAL_ACTIVITIES not in PATCHES.values()
     assert {p.name.split(".")[0] for p in OLD} == set(PATCHES)

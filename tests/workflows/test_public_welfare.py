@@ -32,7 +32,8 @@ from subsidy.policy.rent import add_months
 from subsidy.policy.versions import BAOTOU_2025, version_in_force, version_to_json
 from subsidy.policy.workdays import CHINA, add_working_days
 from subsidy.service.embedded import installed_binary
-from subsidy.service.temporal import DATA_CONVERTER, build_worker
+from subsidy.service.temporal import build_worker
+from subsidy.temporal_client.client import DATA_CONVERTER
 from subsidy.workflows.contracts import (
     CONFLICT,
     FORBIDDEN,

@@ -24,7 +24,8 @@ from subsidy.forms.training_subsidy import TrainingSubsidyForm
 from subsidy.policy.versions import version_in_force, version_to_json
 from subsidy.policy.workdays import CHINA
 from subsidy.service.embedded import installed_binary
-from subsidy.service.temporal import DATA_CONVERTER, build_worker
+from subsidy.service.temporal import build_worker
+from subsidy.temporal_client.client import DATA_CONVERTER
 from subsidy.workflows.contracts import CONFLICT, FORBIDDEN, INVALID, Actor, DecideInput, DecideResult, EventResult
 from subsidy.workflows.training_contracts import (
     TRAINING_SUBSIDY_WORKFLOW,

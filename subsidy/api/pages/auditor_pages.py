@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import String, cast, select
 
-from subsidy.activities.audit import verify_chain
 from subsidy.api import audit
 from subsidy.api.deps import ResourcesDep, SessionDep
 from subsidy.api.errors import Forbidden
@@ -17,6 +16,7 @@ from subsidy.api.pages.web import checked_form, gettext_for, render, require_use
 from subsidy.api.pages.words import PROGRAM, STATUS
 from subsidy.api.read_model import get_visible_application
 from subsidy.api.security import Identity
+from subsidy.db.audit_chain import verify_chain
 from subsidy.db.models import Application
 
 router = APIRouter(include_in_schema=False)

@@ -23,7 +23,6 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payloads
 
-from subsidy.activities.audit import verify_chain
 from subsidy.api import audit
 from subsidy.api.deps import (
     ApplicationIdPath,
@@ -38,8 +37,9 @@ from subsidy.api.pages.web import page_identity
 from subsidy.api.read_model import get_visible_application
 from subsidy.api.refusals import set_actor
 from subsidy.api.security import Identity
-from subsidy.service.encryption import KeyringError
-from subsidy.service.temporal import DATA_CONVERTER
+from subsidy.db.audit_chain import verify_chain
+from subsidy.temporal_client.client import DATA_CONVERTER
+from subsidy.temporal_client.encryption import KeyringError
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=documented(400, 401, 403, 404, 413))
 Auditor = Annotated[Identity, Depends(require_roles("auditor", "admin"))]

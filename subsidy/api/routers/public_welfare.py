@@ -14,12 +14,12 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from subsidy.activities.placement import HOLDS_PLACE
 from subsidy.api.deps import CurrentUser, PageDep, SessionDep
 from subsidy.api.errors import documented
 from subsidy.api.read_model import application_scope
 from subsidy.api.schemas import MoneyOut
 from subsidy.db.models import Application
+from subsidy.db.person_holds import HOLDS_PLACE
 from subsidy.db.placement_models import PublicWelfarePlacement, PublicWelfarePost
 
 router = APIRouter(prefix="/api/v1/public-welfare-posts", tags=["public-welfare posts"], responses=documented(401))

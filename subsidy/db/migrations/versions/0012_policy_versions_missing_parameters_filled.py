@@ -15,6 +15,7 @@ Downgrade leaves the filled keys: the code before this revision reads a filled k
 for its absence, and the audit log keeps its records.
 """
 
+import hashlib
 import json
 from datetime import UTC, datetime
 
@@ -22,7 +23,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-from subsidy.activities.audit import _CHAIN_LOCK, GENESIS, record_hash
 from subsidy.policy.versions import with_defaults
 
 revision = "0012"
@@ -31,6 +31,11 @@ branch_labels = None
 depends_on = None
 
 AUDIT_KIND = "policy_parameters_filled"
+
+# The audit chain's constants and hash, as `subsidy.db.audit_chain` has them (copied: a migration must not depend on
+# code that moves; the chain's format never changes, or every stored hash would break).
+GENESIS = "0" * 64
+_CHAIN_LOCK = 0x5B51D1
 
 _policy_versions = sa.table("policy_versions", sa.column("code", sa.String), sa.column("parameters", JSONB))
 _audit_log = sa.table(
@@ -76,7 +81,7 @@ def _at(data: dict, path: str) -> object:
 
 
 def _append_audit(connection: sa.Connection, detail: dict) -> None:
-    """As `subsidy.activities.audit.append_audit`, on the migration's connection: the chain stays verifiable."""
+    """As `subsidy.db.audit_chain.append_audit`, on the migration's connection: the chain stays verifiable."""
     at = datetime.now(UTC)
     connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
     prev = connection.scalar(sa.text("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")) or GENESIS
@@ -93,3 +98,23 @@ def _append_audit(connection: sa.Connection, detail: dict) -> None:
             hash=digest,
         )
     )
+
+
+def record_hash(
+    *, prev_hash: str, at: datetime, kind: str, actor: str, application_id: object, detail: dict
+) -> str:
+    canonical = json.dumps(
+        {
+            "prev": prev_hash,
+            "at": at.isoformat(),
+            "kind": kind,
+            "actor": actor,
+            "application_id": str(application_id) if application_id else None,
+            "detail": detail,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from subsidy.policy.workdays import china_today
-from subsidy.service.encryption import Keyring, KeyringError
+from subsidy.temporal_client.encryption import Keyring, KeyringError
 
 TASK_QUEUE = "subsidy"
 
