@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
 
-from subsidy.api.audit import ended_applications
-from subsidy.db.models import Application
+from subsidy.api.audit import archive_closed, ended_applications
+from subsidy.db.models import Application, ArchivedHistory
 from subsidy.programs.registry import PROGRAMS
 from subsidy.workflows import flexible_insurance, public_welfare_placement, public_welfare_post, rent_subsidy
 
@@ -52,6 +54,80 @@ async def test_the_archiver_takes_every_terminal_status_of_every_program_and_not
     assert chosen == ended
 
 
+# A status in which each program's procedure goes on (the registry's terminal statuses are all the others).
+RUNNING_STATUS = {
+    "rent_subsidy": "active",
+    "training_subsidy": "approved",  # a class plan approved waits for its completion report
+    "public_welfare_post": "under_review",
+    "public_welfare_post_collection": "under_review",
+    "public_welfare_placement": "publicity",
+    "flexible_employment_insurance_subsidy": "active",
+    "account_registration": "submitted",
+}
+
+
+def test_every_program_has_a_running_status_for_the_archiver_test() -> None:
+    assert set(RUNNING_STATUS) == set(PROGRAMS)
+    for code, status in RUNNING_STATUS.items():
+        assert status not in PROGRAMS[code].terminal_statuses
+
+
+async def test_the_archiver_archives_a_closed_workflow_in_every_terminal_status_of_every_program_and_nothing_else(
+    sessions: async_sessionmaker[AsyncSession], dev_server_env: WorkflowEnvironment
+) -> None:
+    """Through `archive_closed` itself, on the Temporal dev server: each row's workflow (of its program's type, on a
+    task queue no worker polls) is closed by terminating it, except where the test says it still runs."""
+    client = dev_server_env.client
+    queue = f"archive-test-{uuid.uuid4()}"
+    rows: dict[uuid.UUID, tuple[str, str, bool]] = {}  # id -> (program, status, workflow closed)
+    handles: list[WorkflowHandle] = []  # type: ignore[type-arg]
+
+    async def add(db: AsyncSession, program: str, status: str, *, closed: bool = True) -> None:
+        application_id = _row(db, program, status)
+        handle = await client.start_workflow(
+            PROGRAMS[program].workflow, id=_workflow_id(application_id), task_queue=queue
+        )
+        handles.append(handle)
+        if closed:
+            await handle.terminate("the archiver test needs only a closed history")
+        rows[application_id] = (program, status, closed)
+
+    try:
+        async with sessions.begin() as db:
+            for program in PROGRAMS.values():
+                for status in program.terminal_statuses:
+                    await add(db, program.code, status)
+                await add(db, program.code, RUNNING_STATUS[program.code])  # ended in Temporal, not in its status
+            await add(db, "public_welfare_post", "approved", closed=False)  # ended, but its workflow still runs
+        await archive_closed(sessions, client, limit=100_000)
+        async with sessions() as db:
+            archived = {
+                (row.application_id, row.run_index, row.workflow_type, row.events)
+                for row in await db.scalars(select(ArchivedHistory).where(ArchivedHistory.application_id.in_(rows)))
+            }
+        expected = {
+            (application_id, 0, PROGRAMS[program].workflow, 3)  # started, task scheduled, terminated
+            for application_id, (program, status, closed) in rows.items()
+            if closed and status in PROGRAMS[program].terminal_statuses
+        }
+        assert archived == expected
+        assert len(expected) == sum(len(p.terminal_statuses) for p in PROGRAMS.values())
+        assert ("public_welfare_post", "approved", True) in {rows[a] for a, *_ in archived}
+    finally:
+        for handle in handles:
+            try:
+                await handle.terminate("archiver test over")
+            except Exception:  # noqa: BLE001 - already closed
+                pass
+        async with sessions.begin() as db:
+            await db.execute(delete(ArchivedHistory).where(ArchivedHistory.application_id.in_(rows)))
+            await db.execute(delete(Application).where(Application.id.in_(rows)))
+
+
+def _workflow_id(application_id: uuid.UUID) -> str:
+    return f"archive-test-{application_id}"
+
+
 def _row(db: AsyncSession, program: str, status: str) -> uuid.UUID:
     application_id = uuid.uuid4()
     db.add(
@@ -61,7 +137,7 @@ def _row(db: AsyncSession, program: str, status: str) -> uuid.UUID:
             status=status,
             county="150203",
             submitted_by="test",
-            workflow_id=f"archive-test-{application_id}",
+            workflow_id=_workflow_id(application_id),
             form={},
         )
     )

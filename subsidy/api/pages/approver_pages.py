@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from subsidy.api import inbox
+from subsidy.api.decision_values import STEP_VALUES
 from subsidy.api.deps import ResourcesDep, SessionDep
 from subsidy.api.errors import Forbidden, ServiceError
 from subsidy.api.pages.form_support import FieldError
@@ -110,6 +111,8 @@ async def _task_page(
             "errors": errors or [],
             "errors_by_field": {e.name: e for e in errors or []},
             "values": values or {"monthly_rent": application.form.get("lease", {}).get("monthly_rent", "")},
+            # The value fields this step asks for, and no others (decision_values.STEP_VALUES).
+            "step_values": STEP_VALUES.get((task.program, task.step), ()),
             "problem": problem,
             "notice": notice,
             "can_decide": task.status in ("open", "claimed") and task.claimed_by in (None, identity.username),
@@ -173,10 +176,14 @@ async def decide(request: Request, task_id: str, db: SessionDep, res: ResourcesD
         errors.append(FieldError("reason", _("Reason"), field_error(_, "reason_required"), _("Error:")))
     if errors:
         return await _task_page(request, db, identity, task_id, errors=errors, values=values, status_code=400)
-    # Only the values this step's form asks for (the rent field is shown for the rent review only): a training
-    # approval must not record an empty rent.
-    verified = {"monthly_rent": monthly_rent} if decision == "approve" and "monthly_rent" in form else {}
     try:
+        # Only the values this step reads (decision_values.STEP_VALUES), whatever else the form carries: a
+        # training approval records no rent, a rent approval nothing but the verified rent.
+        shown = await inbox.get_task(db, task_id, identity)
+        asks = STEP_VALUES.get((shown.program, shown.step), ())
+        verified = (
+            {name: str(form[name]).strip()[:200] for name in asks if name in form} if decision == "approve" else {}
+        )
         task: Task = await inbox.decide(db, res.temporal, task_id, identity, decision, reason or None, verified)
     except ServiceError as refused:
         # The workflow's refusal (wrong county, separation of duties, already decided…) is shown on the page.
