@@ -21,8 +21,8 @@ from typing import Any
 from bench.http import Connection, Response
 from bench.stats import Latencies
 from subsidy.policy.identifiers import resident_id_check_character
-from subsidy.policy.rent import add_months
 from subsidy.policy.workdays import china_today
+from subsidy.programs.rent_subsidy.rules import add_months
 
 OFFICIAL = "dpf-150203-b"
 PASSWORD = "demo"
@@ -96,9 +96,9 @@ class Applicant:
 async def bound_applicants(database_url: str, host: str, port: int, count: int) -> list[Applicant]:
     """`count` new people, each with an account bound to them (as the County DPF's verification binds one), signed
     in (password 'demo')."""
-    from subsidy.activities.registration import create_bound_account
     from subsidy.api.security import hash_password
     from subsidy.db.session import create_engine, session_factory
+    from subsidy.programs.account_registration.activities import create_bound_account
 
     password_hash = hash_password(PASSWORD)
     people = [new_person_id() for _ in range(count)]

@@ -23,13 +23,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from subsidy.activities.registration import create_bound_account
 from subsidy.api.app import create_app
 from subsidy.api.deps import Resources
 from subsidy.api.security import hash_password
 from subsidy.db.bindings_lookup import verified_holder
 from subsidy.db.migrate import upgrade
 from subsidy.db.session import create_engine, session_factory
+from subsidy.programs.account_registration.activities import create_bound_account
 from subsidy.service.embedded import EmbeddedPostgres, free_port, installed_binary
 from subsidy.service.seed import seed_demo_accounts, seed_policies
 from subsidy.service.temporal import build_worker

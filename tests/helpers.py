@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from subsidy.policy.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_character, resident_id_check_character
-from subsidy.policy.rent import add_months
 from subsidy.policy.workdays import china_today
+from subsidy.programs.rent_subsidy.rules import add_months
 
 _serial = itertools.count(random.randrange(1, 500))
 

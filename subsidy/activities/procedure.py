@@ -20,7 +20,7 @@ from subsidy.activities import names
 from subsidy.activities.postings import plan_schedule, post_month
 from subsidy.db.audit_chain import append_audit
 from subsidy.db.models import Application, Decision, Person, ScheduledPayment, Task
-from subsidy.policy.rent import ALREADY_HAS_ACTIVE_RENT_SUBSIDY, RENT_MONTHS_EXHAUSTED
+from subsidy.programs.rent_subsidy.rules import ALREADY_HAS_ACTIVE_RENT_SUBSIDY, RENT_MONTHS_EXHAUSTED
 from subsidy.workflows.contracts import (
     DecisionToRecord,
     EligibilityOutcome,

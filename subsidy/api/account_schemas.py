@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from subsidy.forms.rent_subsidy import CountyCode
 from subsidy.forms.text import LineStr
+from subsidy.programs.rent_subsidy.form import CountyCode
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$"
 Username = Annotated[

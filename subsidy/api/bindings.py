@@ -28,10 +28,10 @@ from subsidy.db.audit_chain import append_audit
 from subsidy.db.binding_models import AccountBinding
 from subsidy.db.bindings_lookup import verified_holder
 from subsidy.db.models import Application, User
-from subsidy.forms.registration import RegistrationIn
+from subsidy.programs.account_registration.contracts import REGISTRATION_PROGRAM
+from subsidy.programs.account_registration.form import RegistrationIn
 from subsidy.programs.registry import PROGRAMS
 from subsidy.workflows.contracts import workflow_id_for
-from subsidy.workflows.registration_contracts import REGISTRATION_PROGRAM
 
 ACCOUNT_NOT_VERIFIED = "account_not_verified"
 NOT_BOUND_TO_THIS_PERSON = "not_bound_to_this_person"

@@ -19,8 +19,8 @@ from pydantic_core import PydanticCustomError
 from subsidy.api.errors import Invalid
 from subsidy.api.value_formats import APPROVED_ON_PATTERN, REJECTED_POSTS_PATTERN
 from subsidy.db.models import Application, Task
-from subsidy.forms.rent_subsidy import money_text
 from subsidy.programs.registry import DECLARED
+from subsidy.programs.rent_subsidy.form import money_text
 
 MONTHLY_RENT = "monthly_rent"
 REJECTED_POSTS = "rejected_posts"

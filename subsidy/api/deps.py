@@ -16,7 +16,7 @@ from subsidy.api.bindings import NOT_VERIFIED_MESSAGE
 from subsidy.api.errors import Forbidden, NotAuthenticated
 from subsidy.api.refusals import set_actor
 from subsidy.api.security import Identity, read_token
-from subsidy.forms.rent_subsidy import UUID_PATTERN
+from subsidy.programs.rent_subsidy.form import UUID_PATTERN
 from subsidy.settings import Settings
 
 

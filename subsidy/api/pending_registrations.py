@@ -1,6 +1,6 @@
 """Registrations waiting for verification, as the administrator and the County DPF see them (issue 12 part 1).
 
-The County DPF of the registration's county verifies it, in its task (subsidy/workflows/account_registration.py);
+The County DPF of the registration's county verifies it, in its task (programs/account_registration/workflow.py);
 the administrator (role `admin`, every county) and the County DPF (its own county) see the list of those waiting:
 the user name, the kind, the name (a person's masked), the ID number masked or the credit code, the county, when
 it was submitted and how long it has waited, the task's due date if it has one, who holds the task, and whether
@@ -21,7 +21,7 @@ from subsidy.api.read_model import mask_id_number, mask_name
 from subsidy.api.security import Identity
 from subsidy.db.binding_models import AccountBinding
 from subsidy.db.models import Application, Task
-from subsidy.workflows.registration_contracts import REGISTRATION_PROGRAM
+from subsidy.programs.account_registration.contracts import REGISTRATION_PROGRAM
 
 
 class PendingRegistrationOut(BaseModel):

@@ -10,8 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from subsidy.api.value_formats import APPROVED_ON_PATTERN, REJECTED_POSTS_PATTERN
-from subsidy.forms.rent_subsidy import MoneyText, RentCorrection, ResidentIdText
 from subsidy.forms.text import PlainText
+from subsidy.programs.rent_subsidy.form import MoneyText, RentCorrection, ResidentIdText
 
 MoneyOut = Annotated[Decimal, PlainSerializer(lambda v: f"{v:.2f}", return_type=str, when_used="always")]
 

@@ -12,7 +12,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subsidy.db.models import Application, Person
-from subsidy.workflows.placement_contracts import FLEXIBLE_PROGRAM, PLACEMENT_PROGRAM
+from subsidy.programs.public_welfare.contracts import FLEXIBLE_PROGRAM, PLACEMENT_PROGRAM
 
 # A placement in one of these holds its place on the post (and so excludes the flexible-employment subsidy).
 HOLDS_PLACE = ("publicity", "approved", "active")

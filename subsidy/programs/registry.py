@@ -8,8 +8,11 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from subsidy.programs import account_registration, public_welfare, rent_subsidy, training_subsidy
+from subsidy.programs.account_registration import program as account_registration
 from subsidy.programs.model import Program
+from subsidy.programs.public_welfare import program as public_welfare
+from subsidy.programs.rent_subsidy import program as rent_subsidy
+from subsidy.programs.training_subsidy import program as training_subsidy
 
 DECLARED: tuple[Program, ...] = (
     rent_subsidy.PROGRAM,

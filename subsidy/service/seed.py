@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subsidy.activities.registration import create_bound_account
 from subsidy.api.security import hash_password
 from subsidy.db.models import PolicyVersionRow, User
 from subsidy.policy.files import shipped_versions
+from subsidy.programs.account_registration.activities import create_bound_account
 
 log = logging.getLogger("subsidy.seed")
 

@@ -12,8 +12,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from subsidy.api.audit import archive_closed, ended_applications
 from subsidy.db.models import Application, ArchivedHistory
+from subsidy.programs.public_welfare import flexible_insurance_workflow as flexible_insurance
+from subsidy.programs.public_welfare import placement_workflow as public_welfare_placement
+from subsidy.programs.public_welfare import post_workflow as public_welfare_post
 from subsidy.programs.registry import PROGRAMS
-from subsidy.workflows import flexible_insurance, public_welfare_placement, public_welfare_post, rent_subsidy
+from subsidy.programs.rent_subsidy import workflow as rent_subsidy
 
 
 def test_the_registry_names_the_terminal_statuses_the_workflows_end_in() -> None:

@@ -31,8 +31,8 @@ from subsidy.api import procedures
 from subsidy.db.migrate import upgrade
 from subsidy.db.models import AuditRecord
 from subsidy.db.session import create_engine, session_factory
-from subsidy.policy.rent import add_months
 from subsidy.policy.workdays import china_today
+from subsidy.programs.rent_subsidy.rules import add_months
 from subsidy.service.embedded import EmbeddedPostgres
 from subsidy.service.seed import seed_demo_accounts, seed_policies
 from tests.conftest import bearer_login, bound_login, running_service

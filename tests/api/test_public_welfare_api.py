@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from subsidy.policy.rent import add_months
+from subsidy.programs.rent_subsidy.rules import add_months
 from subsidy.service.embedded import installed_binary
 from subsidy.temporal_client.client import DATA_CONVERTER
 from tests.conftest import account_for, running_service

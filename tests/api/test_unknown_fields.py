@@ -16,9 +16,9 @@ from subsidy.api.decision_values import STEP_VALUES, checked_values
 from subsidy.api.errors import Invalid
 from subsidy.api.schemas import DecisionIn, DecisionValues, EventIn
 from subsidy.db.models import Application, Task
+from subsidy.programs.account_registration.contracts import REGISTRATION_PROGRAM
 from subsidy.programs.registry import PROGRAMS
 from subsidy.workflows.contracts import Actor
-from subsidy.workflows.registration_contracts import REGISTRATION_PROGRAM
 from tests.api.conftest import Login
 
 UNKNOWN = "not_a_field_of_ours"

@@ -18,9 +18,9 @@ from temporalio.testing import WorkflowEnvironment
 from subsidy.db.migrate import upgrade
 from subsidy.db.session import create_engine, session_factory
 from subsidy.policy.files import shipped_versions
-from subsidy.policy.rent import add_months
 from subsidy.policy.versions import version_to_json
 from subsidy.policy.workdays import china_today
+from subsidy.programs.rent_subsidy.rules import add_months
 from subsidy.service.embedded import EmbeddedPostgres
 from subsidy.service.seed import seed_demo_accounts, seed_policies
 from tests.browser.conftest import assert_accessible, sign_in, sign_out

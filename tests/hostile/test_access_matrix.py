@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from subsidy.policy.identifiers import validate_resident_id
-from subsidy.policy.rent import add_months
+from subsidy.programs.rent_subsidy.rules import add_months
 from subsidy.service.seed import DEMO_BINDINGS, DemoBinding
 from tests.helpers import (
     china_today,

@@ -16,9 +16,9 @@ from subsidy.policy.calendar_file import (
     year_from_json,
     year_to_json,
 )
-from subsidy.policy.placement import publicity_last_day
 from subsidy.policy.versions import BAOTOU_2025
 from subsidy.policy.workdays import CalendarYearUnknown, add_weekdays
+from subsidy.programs.public_welfare.rules import publicity_last_day
 from tests.calendars import EXAMPLE_2027
 
 NOTICE = """

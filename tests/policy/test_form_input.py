@@ -11,11 +11,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from subsidy.forms.public_welfare import FlexibleInsuranceForm, PublicWelfarePlacementForm, PublicWelfarePostForm
-from subsidy.forms.rent_subsidy import RentSubsidyForm
-from subsidy.forms.training_subsidy import TrainingSubsidyForm
 from subsidy.policy.ages import MAX_TRAINEE_AGE, MIN_WORKING_AGE, age_on
 from subsidy.policy.identifiers import resident_id_check_character
+from subsidy.programs.public_welfare.form import (
+    FlexibleInsuranceForm,
+    PublicWelfarePlacementForm,
+    PublicWelfarePostForm,
+)
+from subsidy.programs.rent_subsidy.form import RentSubsidyForm
+from subsidy.programs.training_subsidy.form import TrainingSubsidyForm
 from tests.helpers import china_today, new_resident_id, new_resident_id_of, rent_form, training_body
 
 

@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from subsidy.policy.placement import (
+from subsidy.policy.versions import BAOTOU_2025, PlacementParams
+from subsidy.policy.workdays import CalendarYearUnknown
+from subsidy.programs.public_welfare.rules import (
     DECLARATION_YEAR_NOT_OPEN,
     DUPLICATE_DECLARATION,
     EXCLUSIVE_WITH_FLEXIBLE_EMPLOYMENT_INSURANCE,
@@ -32,9 +34,7 @@ from subsidy.policy.placement import (
     statutory_retirement_date,
     subsidy_period,
 )
-from subsidy.policy.rent import OUTSIDE_POLICY_WINDOW, WRONG_COUNTY, add_months
-from subsidy.policy.versions import BAOTOU_2025, PlacementParams
-from subsidy.policy.workdays import CalendarYearUnknown
+from subsidy.programs.rent_subsidy.rules import OUTSIDE_POLICY_WINDOW, WRONG_COUNTY, add_months
 from tests.calendars import calendar_for_tests
 
 PARAMS = BAOTOU_2025.placement

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from subsidy.policy.rent import (
+from subsidy.policy.versions import BAOTOU_2023, BAOTOU_2025, RentSubsidyParams
+from subsidy.programs.rent_subsidy.rules import (
     ALREADY_HAS_ACTIVE_RENT_SUBSIDY,
     BLIND_MASSAGE_EXCLUDED,
     LEASE_OUTSIDE_SUBSIDY_PERIOD,
@@ -23,7 +24,6 @@ from subsidy.policy.rent import (
     rent_eligibility,
     rent_schedule,
 )
-from subsidy.policy.versions import BAOTOU_2023, BAOTOU_2025, RentSubsidyParams
 
 PARAMS = BAOTOU_2025.rent
 ONE_DAY = timedelta(days=1)

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from subsidy.policy.training import (
+from subsidy.policy.versions import BAOTOU_2023, BAOTOU_2025
+from subsidy.programs.training_subsidy.rules import (
     ANNUAL_TRAINING_LIMIT,
     OUTSIDE_POLICY_WINDOW,
     SAME_COURSE_LEVEL_WITHIN_A_YEAR,
@@ -28,7 +29,6 @@ from subsidy.policy.training import (
     trainee_eligibility,
     union_of_reasons,
 )
-from subsidy.policy.versions import BAOTOU_2023, BAOTOU_2025
 
 PARAMS = BAOTOU_2025.training
 ONE_DAY = timedelta(days=1)

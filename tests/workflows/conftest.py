@@ -18,10 +18,10 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from subsidy.db.models import Application, LedgerEntry, Person, ScheduledPayment, Task
-from subsidy.forms.rent_subsidy import RentSubsidyForm
-from subsidy.policy.rent import add_months
 from subsidy.policy.versions import version_in_force, version_to_json
 from subsidy.policy.workdays import CHINA
+from subsidy.programs.rent_subsidy.form import RentSubsidyForm
+from subsidy.programs.rent_subsidy.rules import add_months
 from subsidy.service.embedded import installed_binary
 from subsidy.service.temporal import build_worker
 from subsidy.temporal_client.client import DATA_CONVERTER

@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 
-from subsidy.activities.registration import create_bound_account
 from subsidy.api.bindings import register
 from subsidy.api.errors import Conflict
 from subsidy.api.procedures import start_workflow_of
 from subsidy.api.security import hash_password
 from subsidy.db.binding_models import AccountBinding
 from subsidy.db.models import Decision, User
-from subsidy.forms.registration import RegistrationIn
+from subsidy.programs.account_registration.activities import create_bound_account
+from subsidy.programs.account_registration.form import RegistrationIn
 from subsidy.workflows.contracts import CONFLICT, FORBIDDEN, INVALID, DecideInput, DecideResult
 from tests.helpers import new_resident_id
 from tests.workflows.conftest import DPF_A, DPF_B, DPF_OTHER_COUNTY, RentHarness

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subsidy.api import policy_versions, procedures
 from subsidy.db.models import PolicyVersionRow
-from subsidy.policy.rent import add_months
+from subsidy.programs.rent_subsidy.rules import add_months
 from tests.workflows.conftest import DPF_B, RentHarness
 
 

@@ -18,12 +18,12 @@ from temporalio.worker import Replayer
 
 from subsidy.api.procedures import start_workflow_of
 from subsidy.db.models import Application, PolicyVersionRow, ScheduledPayment
-from subsidy.forms.training_subsidy import TrainingSubsidyForm
 from subsidy.policy.versions import version_from_json, version_to_json
+from subsidy.programs.training_subsidy.form import TrainingSubsidyForm
+from subsidy.programs.training_subsidy.workflow import TrainingSubsidyWorkflow
 from subsidy.service.embedded import installed_binary
 from subsidy.service.temporal import build_worker
 from subsidy.temporal_client.client import DATA_CONVERTER
-from subsidy.workflows.training_subsidy import TrainingSubsidyWorkflow
 from tests.policy.test_version_defaults import shipped_2025, without
 from tests.workflows.test_training_subsidy import (
     DPF_A,

@@ -21,16 +21,29 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from subsidy.activities.placement import collection_application_id
 from subsidy.db.calendar import store_year
 from subsidy.db.calendar_models import CalendarYearRow
 from subsidy.db.models import Application, AuditRecord, Decision, LedgerEntry, Person, ScheduledPayment, Task
-from subsidy.db.placement_models import PublicWelfarePlacement, PublicWelfarePost
 from subsidy.policy.calendar_file import parse_year_file
-from subsidy.policy.placement import placement_schedule, statutory_retirement_date, subsidy_period
-from subsidy.policy.rent import add_months
 from subsidy.policy.versions import BAOTOU_2025, version_in_force, version_to_json
 from subsidy.policy.workdays import CHINA, add_working_days
+from subsidy.programs.public_welfare.activities import collection_application_id
+from subsidy.programs.public_welfare.contracts import (
+    FLEXIBLE_INSURANCE_WORKFLOW,
+    FLEXIBLE_PROGRAM,
+    PLACEMENT_PROGRAM,
+    POST_PROGRAM,
+    PUBLIC_WELFARE_PLACEMENT_WORKFLOW,
+    PUBLIC_WELFARE_POST_WORKFLOW,
+    FlexibleInsuranceInput,
+    PlacementInput,
+    PostDeclarationInput,
+    PostMessage,
+    collection_workflow_id,
+)
+from subsidy.programs.public_welfare.models import PublicWelfarePlacement, PublicWelfarePost
+from subsidy.programs.public_welfare.rules import placement_schedule, statutory_retirement_date, subsidy_period
+from subsidy.programs.rent_subsidy.rules import add_months
 from subsidy.service.embedded import installed_binary
 from subsidy.service.temporal import build_worker
 from subsidy.temporal_client.client import DATA_CONVERTER
@@ -45,19 +58,6 @@ from subsidy.workflows.contracts import (
     EventResult,
     WorkflowView,
     workflow_id_for,
-)
-from subsidy.workflows.placement_contracts import (
-    FLEXIBLE_INSURANCE_WORKFLOW,
-    FLEXIBLE_PROGRAM,
-    PLACEMENT_PROGRAM,
-    POST_PROGRAM,
-    PUBLIC_WELFARE_PLACEMENT_WORKFLOW,
-    PUBLIC_WELFARE_POST_WORKFLOW,
-    FlexibleInsuranceInput,
-    PlacementInput,
-    PostDeclarationInput,
-    PostMessage,
-    collection_workflow_id,
 )
 from tests.calendars import EXAMPLE_2027, database_calendar, example_year_for_a_test, year_for_tests
 from tests.helpers import new_credit_code, new_resident_id_of

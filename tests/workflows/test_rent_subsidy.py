@@ -11,8 +11,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from subsidy.activities.procedure import ProcedureActivities
-from subsidy.forms.rent_subsidy import RentSubsidyForm
-from subsidy.policy.rent import add_months
+from subsidy.programs.rent_subsidy.form import RentSubsidyForm
+from subsidy.programs.rent_subsidy.rules import add_months
 from subsidy.workflows.contracts import CONFLICT, FORBIDDEN, INVALID, Actor, EventInput, PaymentInput, WorkflowView
 from tests.helpers import new_resident_id
 from tests.workflows.conftest import APPLICANT, CITY_A, DPF_A, DPF_B, DPF_OTHER_COUNTY, RentHarness, total

@@ -19,22 +19,22 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from subsidy.db.models import Application, AuditRecord, LedgerEntry, Person, ScheduledPayment, Task
-from subsidy.db.training_models import COUNTING_STATUSES, TrainingClass, TrainingEnrolment
-from subsidy.forms.training_subsidy import TrainingSubsidyForm
 from subsidy.policy.versions import version_in_force, version_to_json
 from subsidy.policy.workdays import CHINA
-from subsidy.service.embedded import installed_binary
-from subsidy.service.temporal import build_worker
-from subsidy.temporal_client.client import DATA_CONVERTER
-from subsidy.workflows.contracts import CONFLICT, FORBIDDEN, INVALID, Actor, DecideInput, DecideResult, EventResult
-from subsidy.workflows.training_contracts import (
+from subsidy.programs.training_subsidy.contracts import (
     TRAINING_SUBSIDY_WORKFLOW,
     AttendanceLine,
     TrainingEventInput,
     TrainingSubsidyInput,
     TrainingView,
 )
-from subsidy.workflows.training_subsidy import TrainingSubsidyWorkflow
+from subsidy.programs.training_subsidy.form import TrainingSubsidyForm
+from subsidy.programs.training_subsidy.models import COUNTING_STATUSES, TrainingClass, TrainingEnrolment
+from subsidy.programs.training_subsidy.workflow import TrainingSubsidyWorkflow
+from subsidy.service.embedded import installed_binary
+from subsidy.service.temporal import build_worker
+from subsidy.temporal_client.client import DATA_CONVERTER
+from subsidy.workflows.contracts import CONFLICT, FORBIDDEN, INVALID, Actor, DecideInput, DecideResult, EventResult
 from tests.helpers import new_resident_id
 from tests.workflows.conftest import eventually, total
 

@@ -23,12 +23,12 @@ from subsidy.api.refusals import record_refusal
 from subsidy.api.schemas import EventIn
 from subsidy.api.security import Identity
 from subsidy.db.models import Application
-from subsidy.forms.rent_subsidy import RentCorrection, RentSubsidyForm
 from subsidy.policy.counties import BAOTOU_COUNTIES, BAOTOU_COUNTIES_EN
-from subsidy.policy.rent import monthly_subsidy
 from subsidy.policy.versions import version_from_json
 from subsidy.policy.workdays import china_today
 from subsidy.programs.registry import PROGRAMS, is_terminal
+from subsidy.programs.rent_subsidy.form import RentCorrection, RentSubsidyForm
+from subsidy.programs.rent_subsidy.rules import monthly_subsidy
 from subsidy.programs.rent_subsidy.start import COUNTY_CHANGE_NOT_ALLOWED
 
 router = APIRouter(include_in_schema=False)

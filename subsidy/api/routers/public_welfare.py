@@ -20,7 +20,7 @@ from subsidy.api.read_model import application_scope
 from subsidy.api.schemas import MoneyOut
 from subsidy.db.models import Application
 from subsidy.db.person_holds import HOLDS_PLACE
-from subsidy.db.placement_models import PublicWelfarePlacement, PublicWelfarePost
+from subsidy.programs.public_welfare.models import PublicWelfarePlacement, PublicWelfarePost
 
 router = APIRouter(prefix="/api/v1/public-welfare-posts", tags=["public-welfare posts"], responses=documented(401))
 

@@ -16,8 +16,8 @@ from subsidy.api.read_model import mask_id_number
 from subsidy.api.refusals import client_address, set_actor
 from subsidy.api.registration_limits import REGISTRATION_LIMITED, count_registration
 from subsidy.api.schemas import RegistrationCreated, RegistrationOut
-from subsidy.forms.registration import RegistrationIn
-from subsidy.forms.rent_subsidy import UUID_PATTERN
+from subsidy.programs.account_registration.form import RegistrationIn
+from subsidy.programs.rent_subsidy.form import UUID_PATTERN
 
 router = APIRouter(prefix="/api/v1/registrations", tags=["identity"])
 RegistrationIdPath = Annotated[str, Path(pattern=UUID_PATTERN, max_length=36, description="the registration's id")]

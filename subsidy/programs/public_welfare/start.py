@@ -18,25 +18,25 @@ from subsidy.api.errors import Conflict, Forbidden, Invalid
 from subsidy.api.schemas import EventIn
 from subsidy.db.models import Application
 from subsidy.db.person_holds import flexible_insurance_held, lock_person, placement_held
-from subsidy.forms.public_welfare import (
-    FlexibleInsuranceForm,
-    PostCollectionForm,
-    PublicWelfarePlacementForm,
-    PublicWelfarePostForm,
-)
-from subsidy.policy.placement import (
-    EXCLUSIVE_WITH_FLEXIBLE_EMPLOYMENT_INSURANCE,
-    EXCLUSIVE_WITH_PUBLIC_WELFARE_POST,
-)
 from subsidy.programs.model import StartContext
-from subsidy.workflows.contracts import Actor, EventInput
-from subsidy.workflows.placement_contracts import (
+from subsidy.programs.public_welfare.contracts import (
     POST_PROGRAM,
     FlexibleInsuranceInput,
     PlacementInput,
     PostCollectionInput,
     PostDeclarationInput,
 )
+from subsidy.programs.public_welfare.form import (
+    FlexibleInsuranceForm,
+    PostCollectionForm,
+    PublicWelfarePlacementForm,
+    PublicWelfarePostForm,
+)
+from subsidy.programs.public_welfare.rules import (
+    EXCLUSIVE_WITH_FLEXIBLE_EMPLOYMENT_INSURANCE,
+    EXCLUSIVE_WITH_PUBLIC_WELFARE_POST,
+)
+from subsidy.workflows.contracts import Actor, EventInput
 
 POST_EVENTS = ("withdrawn",)
 PLACEMENT_EVENTS = ("objection", "employment_ended", "withdrawn")

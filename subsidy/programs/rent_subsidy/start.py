@@ -5,8 +5,8 @@ from __future__ import annotations
 from subsidy.api.errors import Invalid
 from subsidy.api.schemas import EventIn
 from subsidy.db.models import Application
-from subsidy.forms.rent_subsidy import RentSubsidyForm, corrected_rent_facts
 from subsidy.programs.model import StartContext
+from subsidy.programs.rent_subsidy.form import RentSubsidyForm, corrected_rent_facts
 from subsidy.workflows.contracts import Actor, EventInput, RentSubsidyInput
 
 COUNTY_CHANGE_NOT_ALLOWED = "county_change_not_allowed"

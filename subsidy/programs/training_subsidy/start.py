@@ -9,18 +9,18 @@ from __future__ import annotations
 from subsidy.api.errors import Invalid
 from subsidy.api.schemas import EventIn
 from subsidy.db.models import Application
-from subsidy.forms.training_subsidy import TrainingSubsidyForm
 from subsidy.policy.identifiers import IdentifierError, validate_resident_id
 from subsidy.policy.money import to_money
 from subsidy.programs.model import StartContext
-from subsidy.workflows.contracts import Actor
-from subsidy.workflows.training_contracts import (
+from subsidy.programs.training_subsidy.contracts import (
     COMPLETION_REPORT,
     TRAINING_EVENTS,
     AttendanceLine,
     TrainingEventInput,
     TrainingSubsidyInput,
 )
+from subsidy.programs.training_subsidy.form import TrainingSubsidyForm
+from subsidy.workflows.contracts import Actor
 
 
 def training_input(context: StartContext, form: TrainingSubsidyForm) -> TrainingSubsidyInput:

@@ -12,10 +12,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from subsidy.workflows.common import ACCOUNT_REGISTRATION_DB_STEPS, local_db_steps
-    from subsidy.workflows.contracts import CONFLICT, DecideInput, DecisionRecord, OpenTaskInput, StatusChange
-    from subsidy.workflows.procedure import DecisionEffects, Procedure, StepRule
-    from subsidy.workflows.registration_contracts import (
+    from subsidy.programs.account_registration.contracts import (
         ACCOUNT_REGISTRATION_WORKFLOW,
         REGISTRATION_STEP,
         SETTLE_REGISTRATION,
@@ -24,6 +21,9 @@ with workflow.unsafe.imports_passed_through():
         RegistrationSettlement,
         RegistrationState,
     )
+    from subsidy.workflows.common import ACCOUNT_REGISTRATION_DB_STEPS, local_db_steps
+    from subsidy.workflows.contracts import CONFLICT, DecideInput, DecisionRecord, OpenTaskInput, StatusChange
+    from subsidy.workflows.procedure import DecisionEffects, Procedure, StepRule
 
 KIND_WORDS = {"person": "a person", "employer": "an employer", "provider": "a training provider", "agency": "an agency"}
 

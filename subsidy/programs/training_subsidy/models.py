@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from subsidy.db.models import Base, Money
-from subsidy.policy.training import COURSE_KINDS
+from subsidy.programs.training_subsidy.rules import COURSE_KINDS
 
 # enrolled: passed the limits and holds one of the person's places from that moment (the plan is under
 #   review or approved, the class not yet reported); qualified: attended at least the minimum hours.

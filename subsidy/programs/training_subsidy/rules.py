@@ -25,8 +25,8 @@ from datetime import date
 from decimal import Decimal
 
 from subsidy.policy.money import from_fen, split_shares, to_fen, to_money
-from subsidy.policy.rent import OUTSIDE_POLICY_WINDOW, WRONG_COUNTY, add_months
 from subsidy.policy.versions import PolicyVersion, TrainingParams
+from subsidy.programs.rent_subsidy.rules import OUTSIDE_POLICY_WINDOW, WRONG_COUNTY, add_months
 
 __all__ = [
     "ANNUAL_TRAINING_LIMIT",

@@ -20,10 +20,8 @@ from temporalio import activity
 from subsidy.activities.procedure import _activity_key, _now
 from subsidy.db.audit_chain import append_audit
 from subsidy.db.models import Application, Person
-from subsidy.db.training_models import COUNTING_STATUSES, TrainingClass, TrainingEnrolment
-from subsidy.policy.training import TrainingRecord, trainee_eligibility, union_of_reasons
 from subsidy.policy.versions import TrainingParams
-from subsidy.workflows.training_contracts import (
+from subsidy.programs.training_subsidy.contracts import (
     ENROL_TRAINEES,
     RECORD_COMPLETION,
     RELEASE_ENROLMENTS,
@@ -33,6 +31,8 @@ from subsidy.workflows.training_contracts import (
     ReleaseRequest,
     TraineeOutcome,
 )
+from subsidy.programs.training_subsidy.models import COUNTING_STATUSES, TrainingClass, TrainingEnrolment
+from subsidy.programs.training_subsidy.rules import TrainingRecord, trainee_eligibility, union_of_reasons
 
 
 class TrainingActivities:

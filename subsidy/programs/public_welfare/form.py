@@ -24,7 +24,18 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from subsidy.forms.rent_subsidy import (
+from subsidy.forms.text import PlainLine, PlainText, VisibleLetters
+from subsidy.policy.ages import MIN_WORKING_AGE, age_refusal
+from subsidy.policy.identifiers import (
+    IdentifierError,
+    validate_credit_code,
+    validate_disability_cert,
+    validate_resident_id,
+)
+from subsidy.policy.money import to_money
+from subsidy.policy.workdays import china_today
+from subsidy.programs.public_welfare.contracts import PostMessage
+from subsidy.programs.rent_subsidy.form import (
     UUID_PATTERN,
     CertText,
     CountyCode,
@@ -37,17 +48,6 @@ from subsidy.forms.rent_subsidy import (
     parse_form_date,
     refuse_at,
 )
-from subsidy.forms.text import PlainLine, PlainText, VisibleLetters
-from subsidy.policy.ages import MIN_WORKING_AGE, age_refusal
-from subsidy.policy.identifiers import (
-    IdentifierError,
-    validate_credit_code,
-    validate_disability_cert,
-    validate_resident_id,
-)
-from subsidy.policy.money import to_money
-from subsidy.policy.workdays import china_today
-from subsidy.workflows.placement_contracts import PostMessage
 
 # Disability grades 1 and 2 are "severe" (重度残疾) in China's classification.
 SEVERE_GRADES = (1, 2)

@@ -25,15 +25,30 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from subsidy.activities.placement_names import (
+    from subsidy.policy.versions import PolicyVersion, version_from_json
+    from subsidy.programs.public_welfare.activity_names import (
         JOIN_POST_COLLECTION,
         RECORD_POST_DECLARATION,
         REFRESH_TASK_SUMMARY,
         REPORT_COLLECTION,
         SETTLE_POSTS,
     )
-    from subsidy.policy.placement import declaration_reasons
-    from subsidy.policy.versions import PolicyVersion, version_from_json
+    from subsidy.programs.public_welfare.contracts import (
+        POST_COLLECTION_WORKFLOW,
+        PUBLIC_WELFARE_POST_WORKFLOW,
+        Collected,
+        CollectionEntry,
+        CollectionState,
+        DeclarationOutcome,
+        DeclarationRecord,
+        JoinCollection,
+        PostCollectionInput,
+        PostDeclarationInput,
+        ReportCollection,
+        SettlePosts,
+        TaskSummary,
+    )
+    from subsidy.programs.public_welfare.rules import declaration_reasons
     from subsidy.workflows.common import (
         POST_COLLECTION_DB_STEPS,
         POST_DECLARATION_DB_STEPS,
@@ -48,21 +63,6 @@ with workflow.unsafe.imports_passed_through():
         EventResult,
         OpenTaskInput,
         StatusChange,
-    )
-    from subsidy.workflows.placement_contracts import (
-        POST_COLLECTION_WORKFLOW,
-        PUBLIC_WELFARE_POST_WORKFLOW,
-        Collected,
-        CollectionEntry,
-        CollectionState,
-        DeclarationOutcome,
-        DeclarationRecord,
-        JoinCollection,
-        PostCollectionInput,
-        PostDeclarationInput,
-        ReportCollection,
-        SettlePosts,
-        TaskSummary,
     )
     from subsidy.workflows.procedure import DecisionEffects, EventRule, Procedure, StepRule
 

@@ -13,7 +13,6 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from subsidy.forms.rent_subsidy import CertText, CountyCode, CreditCodeText, ResidentIdText, _Strict
 from subsidy.forms.text import PlainLine
 from subsidy.policy.counties import BAOTOU_COUNTIES
 from subsidy.policy.identifiers import (
@@ -22,6 +21,7 @@ from subsidy.policy.identifiers import (
     validate_disability_cert,
     validate_resident_id,
 )
+from subsidy.programs.rent_subsidy.form import CertText, CountyCode, CreditCodeText, ResidentIdText, _Strict
 
 # Lower case only: "Applicant-A" must not be a second account beside "applicant-a".
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"

@@ -16,9 +16,18 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from subsidy.activities.placement_names import CHECK_FLEXIBLE_INSURANCE, CLAIM_FLEXIBLE_INSURANCE
-    from subsidy.policy.placement import flexible_insurance_reasons
     from subsidy.policy.versions import PolicyVersion, version_from_json
+    from subsidy.programs.public_welfare.activity_names import CHECK_FLEXIBLE_INSURANCE, CLAIM_FLEXIBLE_INSURANCE
+    from subsidy.programs.public_welfare.contracts import (
+        FLEXIBLE_INSURANCE_WORKFLOW,
+        ClaimResult,
+        EntitlementCheck,
+        EntitlementClaim,
+        EntitlementOutcome,
+        FlexibleInsuranceInput,
+        FlexibleInsuranceState,
+    )
+    from subsidy.programs.public_welfare.rules import flexible_insurance_reasons
     from subsidy.workflows.common import FLEXIBLE_INSURANCE_DB_STEPS, local_db_steps
     from subsidy.workflows.contracts import (
         CONFLICT,
@@ -27,15 +36,6 @@ with workflow.unsafe.imports_passed_through():
         EventInput,
         EventResult,
         OpenTaskInput,
-    )
-    from subsidy.workflows.placement_contracts import (
-        FLEXIBLE_INSURANCE_WORKFLOW,
-        ClaimResult,
-        EntitlementCheck,
-        EntitlementClaim,
-        EntitlementOutcome,
-        FlexibleInsuranceInput,
-        FlexibleInsuranceState,
     )
     from subsidy.workflows.procedure import DecisionEffects, EventRule, Procedure, StepRule
 

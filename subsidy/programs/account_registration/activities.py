@@ -20,7 +20,7 @@ from subsidy.db.audit_chain import append_audit
 from subsidy.db.binding_models import ROLE_OF_KIND, AccountBinding
 from subsidy.db.bindings_lookup import verified_holder
 from subsidy.db.models import User
-from subsidy.workflows.registration_contracts import (
+from subsidy.programs.account_registration.contracts import (
     SETTLE_REGISTRATION,
     RegistrationOutcome,
     RegistrationSettlement,

@@ -29,9 +29,9 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from subsidy.activities.names import POST_PAYMENT, RECORD_ELIGIBILITY
     from subsidy.policy.money import to_money
-    from subsidy.policy.rent import RentFacts, rent_eligibility, rent_schedule
     from subsidy.policy.versions import PolicyVersion, version_from_json
     from subsidy.policy.workdays import CalendarYearUnknown, add_weekdays, add_working_days
+    from subsidy.programs.rent_subsidy.rules import RentFacts, rent_eligibility, rent_schedule
     from subsidy.workflows.calendar_contracts import WorkingDaysAnswer  # here too: the sandbox must know it by name
     from subsidy.workflows.calendar_steps import count_working_days
     from subsidy.workflows.common import DB_STEPS_AS_LOCAL_ACTIVITIES, end_of_day

@@ -32,13 +32,26 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from subsidy.activities.placement_names import (
+    from subsidy.policy.versions import PolicyVersion, version_from_json
+    from subsidy.programs.public_welfare.activity_names import (
         ACTIVATE_PLACEMENT,
         CHECK_PLACEMENT,
         CLAIM_PLACEMENT,
         POST_PLACEMENT_MONTH,
     )
-    from subsidy.policy.placement import (
+    from subsidy.programs.public_welfare.contracts import (
+        PUBLIC_WELFARE_PLACEMENT_WORKFLOW,
+        ClaimResult,
+        PlacementActivation,
+        PlacementCheck,
+        PlacementCheckOutcome,
+        PlacementClaim,
+        PlacementInput,
+        PlacementMonthMessage,
+        PlacementPayment,
+        PlacementState,
+    )
+    from subsidy.programs.public_welfare.rules import (
         PlacementFacts,
         placement_reasons,
         placement_schedule,
@@ -46,7 +59,6 @@ with workflow.unsafe.imports_passed_through():
         statutory_retirement_date,
         subsidy_period,
     )
-    from subsidy.policy.versions import PolicyVersion, version_from_json
     from subsidy.workflows.calendar_contracts import WorkingDaysAnswer  # here too: the sandbox must know it by name
     from subsidy.workflows.calendar_steps import count_working_days
     from subsidy.workflows.common import PLACEMENT_DB_STEPS, end_of_day, local_db_steps
@@ -60,18 +72,6 @@ with workflow.unsafe.imports_passed_through():
         OpenTaskInput,
         ScheduleMonth,
         StatusChange,
-    )
-    from subsidy.workflows.placement_contracts import (
-        PUBLIC_WELFARE_PLACEMENT_WORKFLOW,
-        ClaimResult,
-        PlacementActivation,
-        PlacementCheck,
-        PlacementCheckOutcome,
-        PlacementClaim,
-        PlacementInput,
-        PlacementMonthMessage,
-        PlacementPayment,
-        PlacementState,
     )
     from subsidy.workflows.procedure import (
         DecisionEffects,

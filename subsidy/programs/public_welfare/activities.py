@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.service import RPCError, RPCStatusCode
 
-from subsidy.activities import placement_names as names
 from subsidy.activities.postings import plan_schedule, post_month
 from subsidy.db.audit_chain import append_audit
 from subsidy.db.models import Application, Task
@@ -33,17 +32,8 @@ from subsidy.db.person_holds import (
     lock_person,
     placement_held,
 )
-from subsidy.db.placement_models import PublicWelfarePlacement, PublicWelfarePost
-from subsidy.policy.placement import (
-    ALREADY_HAS_FLEXIBLE_INSURANCE,
-    DUPLICATE_DECLARATION,
-    EXCLUSIVE_WITH_PUBLIC_WELFARE_POST,
-    PlacementHistory,
-    history_reasons,
-    only_the_cap,
-)
-from subsidy.policy.rent import OUTSIDE_POLICY_WINDOW
-from subsidy.workflows.placement_contracts import (
+from subsidy.programs.public_welfare import activity_names as names
+from subsidy.programs.public_welfare.contracts import (
     COLLECTION_PROGRAM,
     FLEXIBLE_PROGRAM,
     PLACEMENT_PROGRAM,
@@ -69,6 +59,16 @@ from subsidy.workflows.placement_contracts import (
     TaskSummary,
     collection_workflow_id,
 )
+from subsidy.programs.public_welfare.models import PublicWelfarePlacement, PublicWelfarePost
+from subsidy.programs.public_welfare.rules import (
+    ALREADY_HAS_FLEXIBLE_INSURANCE,
+    DUPLICATE_DECLARATION,
+    EXCLUSIVE_WITH_PUBLIC_WELFARE_POST,
+    PlacementHistory,
+    history_reasons,
+    only_the_cap,
+)
+from subsidy.programs.rent_subsidy.rules import OUTSIDE_POLICY_WINDOW
 
 COLLECTION_STEP = "dpf_collection"
 COLLECTION_NAMESPACE = uuid.UUID("3f1c1f0e-5a55-4c1e-9a41-7d0c2b8e6a21")

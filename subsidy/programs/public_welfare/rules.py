@@ -19,9 +19,9 @@ from datetime import date
 from decimal import Decimal
 
 from subsidy.policy.money import from_fen, split_shares, to_fen
-from subsidy.policy.rent import OUTSIDE_POLICY_WINDOW, WRONG_COUNTY, add_months
 from subsidy.policy.versions import PlacementParams, PolicyVersion, RetirementRule
 from subsidy.policy.workdays import OfficialCalendar, add_working_days
+from subsidy.programs.rent_subsidy.rules import OUTSIDE_POLICY_WINDOW, WRONG_COUNTY, add_months
 
 __all__ = [
     "ALREADY_HAS_FLEXIBLE_INSURANCE",

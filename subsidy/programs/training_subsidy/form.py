@@ -16,8 +16,13 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from subsidy.forms.public_welfare import EmployerPart
-from subsidy.forms.rent_subsidy import (
+from subsidy.forms.text import PlainLine, VisibleLetters
+from subsidy.policy.ages import MAX_TRAINEE_AGE, MIN_WORKING_AGE, age_refusal
+from subsidy.policy.identifiers import IdentifierError, validate_disability_cert, validate_resident_id
+from subsidy.policy.money import to_money
+from subsidy.policy.workdays import china_today
+from subsidy.programs.public_welfare.form import EmployerPart
+from subsidy.programs.rent_subsidy.form import (
     CertText,
     CountyCode,
     FormDate,
@@ -27,12 +32,7 @@ from subsidy.forms.rent_subsidy import (
     money_text,
     refuse_at,
 )
-from subsidy.forms.text import PlainLine, VisibleLetters
-from subsidy.policy.ages import MAX_TRAINEE_AGE, MIN_WORKING_AGE, age_refusal
-from subsidy.policy.identifiers import IdentifierError, validate_disability_cert, validate_resident_id
-from subsidy.policy.money import to_money
-from subsidy.policy.workdays import china_today
-from subsidy.workflows.training_contracts import CourseMessage
+from subsidy.programs.training_subsidy.contracts import CourseMessage
 
 MAX_TRAINEES = 200
 Title = Annotated[

@@ -34,28 +34,8 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from subsidy.activities.names import POST_PAYMENT
     from subsidy.policy.money import to_money
-    from subsidy.policy.training import (
-        CoursePlan,
-        plan_eligibility,
-        qualifies,
-        reimbursement,
-        reimbursement_shares,
-    )
     from subsidy.policy.versions import PolicyVersion, version_from_json
-    from subsidy.workflows.common import CHINA, TRAINING_DB_STEPS, end_of_day, local_db_steps
-    from subsidy.workflows.contracts import (
-        CONFLICT,
-        INVALID,
-        DecideInput,
-        EventResult,
-        OpenTaskInput,
-        PaymentInput,
-        PaymentResult,
-        ScheduleMonth,
-        StatusChange,
-    )
-    from subsidy.workflows.procedure import DecisionEffects, EventRule, Procedure, StepRule
-    from subsidy.workflows.training_contracts import (
+    from subsidy.programs.training_subsidy.contracts import (
         COMPLETION_REPORT,
         COMPLETION_REVIEW_STEP,
         ENROL_TRAINEES,
@@ -75,6 +55,26 @@ with workflow.unsafe.imports_passed_through():
         TrainingSubsidyInput,
         TrainingView,
     )
+    from subsidy.programs.training_subsidy.rules import (
+        CoursePlan,
+        plan_eligibility,
+        qualifies,
+        reimbursement,
+        reimbursement_shares,
+    )
+    from subsidy.workflows.common import CHINA, TRAINING_DB_STEPS, end_of_day, local_db_steps
+    from subsidy.workflows.contracts import (
+        CONFLICT,
+        INVALID,
+        DecideInput,
+        EventResult,
+        OpenTaskInput,
+        PaymentInput,
+        PaymentResult,
+        ScheduleMonth,
+        StatusChange,
+    )
+    from subsidy.workflows.procedure import DecisionEffects, EventRule, Procedure, StepRule
 
 REPORT_DEADLINE_PASSED = "completion_report_deadline_passed"
 # Why a class's places are given back, by how it ended unpaid.
