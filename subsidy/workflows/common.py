@@ -78,7 +78,7 @@ def local_db_steps(patch: str) -> bool:
 
 
 async def db_step(
-    activity: str, arg: Any, *, result_type: type | None = None, patch: str = DB_STEPS_AS_LOCAL_ACTIVITIES
+    activity: str, arg: Any, *, result_type: type | None = None, patch: str | None = DB_STEPS_AS_LOCAL_ACTIVITIES
 ) -> Any:
     """One database step of the running workflow (recording a result, opening a task, posting a payment...).
 
@@ -86,8 +86,9 @@ async def db_step(
     none of what a regular activity adds (another task queue poll, three history events, a workflow task to
     resume): a local activity retries the same way (same retry policy, and past a minute of retries by timer).
     `patch` is the workflow type's own patch id; the activity's name, input and result are the same on both paths.
+    None for a type that never ran its steps as regular activities: always local, no marker.
     """
-    if workflow.patched(patch):
+    if patch is None or workflow.patched(patch):
         return await workflow.execute_local_activity(activity, arg, result_type=result_type, **DB_ACTIVITY)
     return await workflow.execute_activity(activity, arg, result_type=result_type, **DB_ACTIVITY)
 

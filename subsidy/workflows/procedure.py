@@ -107,7 +107,9 @@ class _Tasks:
 
 
 class Procedure:
-    DB_PATCH: ClassVar[str]
+    # The type's `workflow.patched` id for running its database steps as local activities (its histories from before
+    # ran them as regular activities); None for a type that was born with local activities.
+    DB_PATCH: ClassVar[str | None] = None
     STEPS: ClassVar[Mapping[str, StepRule]] = {}
     EVENTS: ClassVar[Mapping[str, EventRule]] = {}
     # The words for "this kind of thing" in the refusal of an event the procedure does not know.

@@ -21,8 +21,9 @@ import httpx
 import pytest
 
 from subsidy.policy.identifiers import validate_resident_id
+from subsidy.programs.registry import APPLIED_FOR, PROGRAMS
 from subsidy.programs.rent_subsidy.rules import add_months
-from subsidy.service.seed import DEMO_BINDINGS, DemoBinding
+from subsidy.service.seed import DEMO_ACCOUNTS, DEMO_BINDINGS, DemoBinding
 from tests.helpers import (
     china_today,
     months_ago,
@@ -260,6 +261,12 @@ async def test_every_role_and_county_against_every_endpoint_and_decision(matrix:
         "public_welfare_post": (declaration(china_today().year + 1), "employer-a"),
         "flexible_employment_insurance_subsidy": (flexible_form(DEMO_BINDINGS["applicant-a"]), "applicant-a"),
     }
+    # Every program people apply for is in this matrix (the placement below, once a post is approved), each
+    # submitted by an account of a role its declaration names: a program added to the registry fails here until it is.
+    roles_of = {account.username: account.roles for account in DEMO_ACCOUNTS}
+    assert {program.code for program in APPLIED_FOR} == {"rent_subsidy", "public_welfare_placement", *programs}
+    for code, (_, allowed) in {"rent_subsidy": (None, submitter["150203"]), **programs}.items():
+        assert set(roles_of[allowed]) & set(PROGRAMS[code].applicant_roles), code
     created_of: dict[str, str] = {}
     for program, (body, allowed) in programs.items():
         for user in EVERYONE:

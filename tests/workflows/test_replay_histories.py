@@ -11,9 +11,11 @@ import json
 from pathlib import Path
 
 import pytest
+from temporalio import workflow
 from temporalio.client import WorkflowHistory
 
 from subsidy.api.audit import replay
+from subsidy.programs.registry import WORKFLOW_CLASSES
 
 HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
 
@@ -43,6 +45,14 @@ def test_histories_cover_every_branch_that_matters() -> None:
         "AccountRegistrationWorkflow.test_a_second_account",  # approval refused (409: already bound), then rejected
     ):
         assert any(name.startswith(branch) for name in names), branch
+
+
+def test_every_workflow_type_of_the_program_registry_has_recorded_histories() -> None:
+    """A program added to the registry fails here until its workflow's histories are recorded and replayed."""
+    recorded = {path.name.split(".")[0] for path in HISTORIES}
+    for workflow_class in WORKFLOW_CLASSES:
+        name = workflow._Definition.must_from_class(workflow_class).name
+        assert name in recorded, name
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[path.stem for path in HISTORIES])
