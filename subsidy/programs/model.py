@@ -127,6 +127,9 @@ class Program:
     models: tuple[ModuleType, ...] = ()
     # The section of a policy version that holds its parameters (`PolicyVersion.<section>`), if any.
     policy_section: str | None = None
+    # The module of its own pages (an APIRouter named `router`), by name: the pages import the registry for their
+    # words, so the registry cannot import the pages; `install_pages` imports it when the pages are installed.
+    pages: str | None = None
 
     def event(self, application: Application, event: EventIn, actor: Actor) -> Any:
         """The argument of the workflow's `event` update, after refusing any field this event does not use."""

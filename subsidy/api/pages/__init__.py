@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -36,6 +38,7 @@ from subsidy.api.pages.web import (
 )
 from subsidy.api.refusals import record_refusal
 from subsidy.forms import STATIC_DIR
+from subsidy.programs.registry import DECLARED
 
 
 def is_page(request: Request) -> bool:
@@ -82,6 +85,9 @@ def install_pages(
     for module in (auth_pages, applicant_pages, approver_pages, auditor_pages, admin_pages, calendar_pages):
         app.include_router(module.router, dependencies=[Depends(load_acts_for)])
     app.include_router(account_pages.router, dependencies=[Depends(load_acts_for)])
+    # Each program's own pages, as its declaration names them (shared modules once).
+    for module_name in dict.fromkeys(program.pages for program in DECLARED if program.pages):
+        app.include_router(importlib.import_module(module_name).router, dependencies=[Depends(load_acts_for)])
 
     async def login_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)
