@@ -16,6 +16,7 @@ from subsidy.api.routers import (
     applications,
     audit,
     calendar,
+    documents,
     health,
     identity,
     ledger,
@@ -70,6 +71,7 @@ def create_app(resources: Resources | None = None, *, cookie_secure: bool | None
         public_welfare,
         audit,
         calendar,
+        documents,
     ):
         app.include_router(module.router)
     app.include_router(account_admin.router)

@@ -89,7 +89,7 @@ _MEANINGS = {
     403: "not allowed: role, county, own application, separation of duties",
     404: "no such resource, or not one the caller may see",
     409: "conflict with the state of the procedure",
-    413: "the request body is larger than 1 MiB",
+    413: "the request body is larger than 1 MiB (6 MiB for a document upload)",
     429: "too many failed sign-ins for this user name: try again after Retry-After seconds",
     503: "the workflow engine cannot be reached: try again (a submission with the same Idempotency-Key)",
 }

@@ -8,10 +8,14 @@ refused as soon as it passes it, so nobody can make the service hold more than t
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_BYTES = 1024 * 1024
+# Evidence documents (at most 5 MiB each, subsidy/api/documents.py) travel in multipart bodies to these paths alone.
+UPLOAD_BODY_BYTES = 6 * 1024 * 1024
+UPLOAD_PATHS = re.compile(r"^(/api/v1/applications/[0-9a-f-]{36}/documents|/documents/[0-9a-f-]{36})$")
 
 
 class BodySizeLimit:
@@ -23,10 +27,11 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = UPLOAD_BODY_BYTES if UPLOAD_PATHS.match(scope.get("path", "")) else self.max_bytes
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
-            if not declared.isdigit() or int(declared) > self.max_bytes:
-                await self._refuse(send)
+            if not declared.isdigit() or int(declared) > limit:
+                await self._refuse(send, limit)
                 return
             await self.app(scope, receive, send)
             return
@@ -39,8 +44,8 @@ class BodySizeLimit:
             if message["type"] != "http.request":
                 break
             size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                await self._refuse(send)
+            if size > limit:
+                await self._refuse(send, limit)
                 return
             if not message.get("more_body", False):
                 break
@@ -50,8 +55,8 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps({"detail": f"the request body is larger than {self.max_bytes} bytes"}).encode()
+    async def _refuse(self, send: Send, limit: int) -> None:
+        body = json.dumps({"detail": f"the request body is larger than {limit} bytes"}).encode()
         await send(
             {
                 "type": "http.response.start",

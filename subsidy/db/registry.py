@@ -3,6 +3,7 @@
 import subsidy.db.auth_models  # noqa: F401 - puts the sessions and sign-in counters on Base.metadata
 import subsidy.db.binding_models  # noqa: F401 - puts the account bindings on Base.metadata
 import subsidy.db.calendar_models  # noqa: F401 - puts the calendar years on Base.metadata
+import subsidy.db.document_models  # noqa: F401 - puts the evidence documents on Base.metadata
 import subsidy.db.idempotency_models  # noqa: F401 - puts the submission bodies table on Base.metadata
 import subsidy.db.registration_limit_models  # noqa: F401 - puts the registration counters on Base.metadata
 from subsidy.db import models

@@ -67,6 +67,15 @@ class Step:
 
 
 @dataclass(frozen=True)
+class DocumentKind:
+    """A document a program asks applicants for, e.g. the lease contract."""
+
+    code: str
+    title: str  # marked with N_
+    hint: str = ""
+
+
+@dataclass(frozen=True)
 class BoundParty:
     """Whom an application of a program names, in the terms of an account binding: its kind and how to read its
     identifier from the form (None when the form names nobody, e.g. a placement, whose employer declared the post)."""
@@ -127,6 +136,8 @@ class Program:
     models: tuple[ModuleType, ...] = ()
     # The section of a policy version that holds its parameters (`PolicyVersion.<section>`), if any.
     policy_section: str | None = None
+    # The evidence documents an application of it may carry (files: PDF, JPEG or PNG).
+    documents: tuple[DocumentKind, ...] = ()
     # The module of its own pages (an APIRouter named `router`), by name: the pages import the registry for their
     # words, so the registry cannot import the pages; `install_pages` imports it when the pages are installed.
     pages: str | None = None

@@ -39,6 +39,7 @@ MAX_EXAMPLES = 10
 # Sign-in does not depend on who is signed in, and each guess costs a password hash: one role tries it.
 TOKEN_OPERATION = "/api/v1/auth/token"
 LOGOUT_OPERATION = "/api/v1/auth/logout"
+HEALTH_OPERATION = "/healthz"
 
 
 async def run_schemathesis(base_url: str, token: str, report_dir: Path, *, first: bool) -> dict[str, Any]:
@@ -68,6 +69,9 @@ async def run_schemathesis(base_url: str, token: str, report_dir: Path, *, first
     ]
     # Signing out would revoke the token the rest of the run uses (tests/hostile/test_sign_in_limits_and_audit.py).
     arguments += ["--exclude-path", LOGOUT_OPERATION]
+    # /healthz takes no input to fuzz, and its documented 503 says the engine did not answer within 3 s: on a
+    # machine this suite keeps busy that is load, not a fault of the API (tests/faults test its 200 and 503).
+    arguments += ["--exclude-path", HEALTH_OPERATION]
     if not first:
         arguments += ["--exclude-path", TOKEN_OPERATION]
     process = await asyncio.create_subprocess_exec(
@@ -106,10 +110,10 @@ async def test_no_server_error_and_every_response_as_documented(
             problems.append(f"--- as {username}:\n{report['output'][-6000:]}")
     print(f"schemathesis: {total} test cases in all, {len(ROLES)} roles")
     assert problems == [], "\n".join(problems)
-    # Every operation of the document but signing out was tried by every role.
+    # Every operation of the document but signing out and /healthz was tried by every role (sign-in by the first).
     document = (await http.get("/openapi.json")).json()
     operations = sum(len(methods) for methods in document["paths"].values())
-    assert [report["operations"]["tested"] for report in reports] == [operations - 1] + [operations - 2] * (
+    assert [report["operations"]["tested"] for report in reports] == [operations - 2] + [operations - 3] * (
         len(ROLES) - 1
     )
     assert total > 1000

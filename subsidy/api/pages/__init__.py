@@ -18,6 +18,7 @@ from subsidy.api.pages import (
     auditor_pages,
     auth_pages,
     calendar_pages,
+    document_pages,
 )
 from subsidy.api.pages.banner import load_acts_for
 from subsidy.api.pages.web import (
@@ -82,7 +83,15 @@ def install_pages(
     app.add_middleware(PageHeaders)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth_pages, applicant_pages, approver_pages, auditor_pages, admin_pages, calendar_pages):
+    for module in (
+        auth_pages,
+        applicant_pages,
+        approver_pages,
+        auditor_pages,
+        admin_pages,
+        calendar_pages,
+        document_pages,
+    ):
         app.include_router(module.router, dependencies=[Depends(load_acts_for)])
     app.include_router(account_pages.router, dependencies=[Depends(load_acts_for)])
     # Each program's own pages, as its declaration names them (shared modules once).

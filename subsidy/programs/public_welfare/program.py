@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from subsidy.activities.calendar import CalendarActivities
 from subsidy.activities.procedure import ProcedureActivities
-from subsidy.programs.model import N_, BoundParty, DecisionValue, Program, Step, attribute
+from subsidy.programs.model import N_, BoundParty, DecisionValue, DocumentKind, Program, Step, attribute
 from subsidy.programs.public_welfare import models as placement_models
 from subsidy.programs.public_welfare import start
 from subsidy.programs.public_welfare.activities import PlacementActivities
@@ -80,6 +80,7 @@ POST = Program(
         "already_declared_this_year": N_("The employer has already declared posts for this year"),
         "declaration_year_not_open": N_("Declarations for this year are not open"),
     },
+    documents=(DocumentKind("post_descriptions", N_("Description of the posts")),),
     bound_party=EMPLOYER,
     **RUNS_ON,
 )
@@ -140,6 +141,10 @@ PLACEMENT = Program(
         "no_subsidy_amount_for_county": N_("No subsidy amount is set for this county"),
         "publicity_calendar_unknown": N_("The official working-day calendar for the publicity period is not yet known"),
     },
+    documents=(
+        DocumentKind("labour_contract", N_("Labour contract")),
+        DocumentKind("disability_certificate", N_("Disability certificate")),
+    ),
     # The employer is the one who declared the post (`admit_placement`): the form names no organisation.
     bound_party=BoundParty("employer", None, "not_bound_to_this_organisation"),
     **RUNS_ON,
@@ -158,6 +163,10 @@ FLEXIBLE_EMPLOYMENT_INSURANCE = Program(
     admit=start.admit_flexible,
     terminal_statuses=("rejected", "terminated", "withdrawn"),  # the subsidy runs until the employment ends
     steps=(Step(HR_STEP, "county_hr", HR_APPROVAL),),
+    documents=(
+        DocumentKind("insurance_payment_proof", N_("Proof of the social insurance paid")),
+        DocumentKind("disability_certificate", N_("Disability certificate")),
+    ),
     reasons={
         "exclusive_with_public_welfare_post": EXCLUSIVITY,
         "already_has_flexible_employment_insurance": N_(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from subsidy.activities.calendar import CalendarActivities
 from subsidy.activities.procedure import ProcedureActivities
-from subsidy.programs.model import N_, BoundParty, DecisionValue, Program, Step, attribute
+from subsidy.programs.model import N_, BoundParty, DecisionValue, DocumentKind, Program, Step, attribute
 from subsidy.programs.rent_subsidy.form import RentSubsidyForm
 from subsidy.programs.rent_subsidy.start import rent_event, rent_input
 from subsidy.programs.rent_subsidy.workflow import ESCALATION_STEP, REVIEW_STEP, RentSubsidyWorkflow
@@ -58,6 +58,12 @@ PROGRAM = Program(
         attribute("applicant", "id_number"),
         "not_bound_to_this_person",
         window_county=lambda form: str(form.applicant.hukou_county),
+    ),
+    documents=(
+        DocumentKind("lease_contract", N_("Lease contract of the premises"), N_("Every page, signed by both parties")),
+        DocumentKind("business_licence", N_("Business licence")),
+        DocumentKind("disability_certificate", N_("Disability certificate")),
+        DocumentKind("rent_receipts", N_("Rent payment receipts")),
     ),
     workflow_classes=(RentSubsidyWorkflow,),
     activities=(ProcedureActivities, CalendarActivities),

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from subsidy.activities.procedure import ProcedureActivities
-from subsidy.programs.model import N_, BoundParty, Program, Step, attribute
+from subsidy.programs.model import N_, BoundParty, DocumentKind, Program, Step, attribute
 from subsidy.programs.training_subsidy import models as training_models
 from subsidy.programs.training_subsidy.activities import TrainingActivities
 from subsidy.programs.training_subsidy.contracts import (
@@ -42,6 +42,13 @@ PROGRAM = Program(
     },
     bound_party=BoundParty(
         "provider", attribute("provider", "credit_code"), "not_bound_to_this_organisation", unnamed_is_own=True
+    ),
+    documents=(
+        DocumentKind("class_plan", N_("Class plan and timetable")),
+        DocumentKind(
+            "attendance_sheets", N_("Attendance sheets"), N_("Signed by each trainee, for every day of class")
+        ),
+        DocumentKind("cost_invoices", N_("Invoices of the training cost")),
     ),
     workflow_classes=(TrainingSubsidyWorkflow,),
     activities=(ProcedureActivities, TrainingActivities),
