@@ -7,8 +7,9 @@ import operator
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, literal_column, select, text, union_all, update
+from sqlalchemy import Select, String, cast, func, literal_column, or_, select, text, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 from temporalio.client import Client
 
 from subsidy.api import procedures
@@ -16,7 +17,7 @@ from subsidy.api.decision_values import checked_values
 from subsidy.api.errors import Conflict, Forbidden, Invalid, NotFound
 from subsidy.api.read_model import task_scope, task_scope_parts
 from subsidy.api.security import Identity
-from subsidy.db.models import Application, Task
+from subsidy.db.models import Application, Person, Task
 from subsidy.forms.text import invisible_characters
 from subsidy.workflows.contracts import DecideInput, DecideResult
 
@@ -30,6 +31,18 @@ class InboxFilter:
     status: str | None = None  # None: open and claimed
     program: str | None = None
     application_id: uuid.UUID | None = None
+    # The pages' search and filters: a reference (the id's first characters) or a name; a step; overdue only;
+    # claimed by the caller only; and the order (a key of INBOX_SORTS).
+    search: str | None = None
+    step: str | None = None
+    overdue: bool = False
+    mine: bool = False
+    sort: str = "due"
+
+    @property
+    def narrowed(self) -> bool:
+        """Any of the pages' filters or another order than the indexes': the plain query serves it."""
+        return bool(self.search or self.step or self.overdue or self.mine or self.sort != "due")
 
 
 def inbox_query(identity: Identity, wanted: InboxFilter) -> Select[tuple[Task]]:
@@ -39,11 +52,59 @@ def inbox_query(identity: Identity, wanted: InboxFilter) -> Select[tuple[Task]]:
         query = query.where(Task.program == wanted.program)
     if wanted.application_id:
         query = query.where(Task.application_id == wanted.application_id)
+    if wanted.step:
+        query = query.where(Task.step == wanted.step)
+    if wanted.overdue:
+        query = query.where(Task.overdue.is_(True))
+    if wanted.mine:
+        query = query.where(Task.claimed_by == identity.username)
+    if wanted.search:
+        query = query.where(_found(wanted.search))
     return query
+
+
+# The names an application is known by, as its form states them: the person's (the people row), the business's,
+# the employer's or provider's, the course's, a registrant's.
+_FORM_NAMES = (
+    ("business", "name"),
+    ("employer", "name"),
+    ("provider", "name"),
+    ("person", "name"),
+    ("course", "title"),
+    ("name",),
+)
+
+
+def _escaped(text_: str) -> str:
+    return text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _found(search: str) -> ColumnElement[bool]:
+    """Tasks whose application's reference (the id's first characters, as the pages show it) or one of its names
+    contains the text searched for."""
+    wanted = _escaped(search.strip())
+    reference = cast(Task.application_id, String).ilike(wanted.lower() + "%", escape="\\")
+    names = [Application.form[path].astext.ilike(f"%{wanted}%", escape="\\") for path in _FORM_NAMES]
+    person = select(Person.id).where(Person.id == Application.person_id, Person.name.ilike(f"%{wanted}%", escape="\\"))
+    named = select(Application.id).where(Application.id == Task.application_id, or_(*names, person.exists()))
+    return or_(reference, named.exists())
 
 
 # Earliest due first (no due date last), then oldest, then id: the order of the inbox indexes after their range.
 INBOX_ORDER = (Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
+# The orders the inbox page offers, by the column sorted on ("-": the other way).
+INBOX_SORTS = {
+    "due": INBOX_ORDER,
+    "-due": (Task.due_at.desc().nulls_last(), Task.created_at.desc(), Task.id),
+    "created": (Task.created_at, Task.id),
+    "-created": (Task.created_at.desc(), Task.id),
+    "program": (Task.program, *INBOX_ORDER),
+    "-program": (Task.program.desc(), *INBOX_ORDER),
+    "step": (Task.step, *INBOX_ORDER),
+    "-step": (Task.step.desc(), *INBOX_ORDER),
+    "status": (Task.status, *INBOX_ORDER),
+    "-status": (Task.status.desc(), *INBOX_ORDER),
+}
 # The same by column name, for the merged ranges (a UNION is ordered by its output columns).
 _MERGED_ORDER = (literal_column("due_at").asc().nulls_last(), literal_column("created_at"), literal_column("id"))
 
@@ -64,11 +125,12 @@ async def list_inbox(
     session: AsyncSession, identity: Identity, wanted: InboxFilter, limit: int, offset: int
 ) -> tuple[list[Task], int]:
     """Tasks the caller may act on, oldest due first, and how many there are in all."""
-    ranges = inbox_ranges(identity, wanted) if wanted.application_id is None else []
-    if len(ranges) < 2:  # one range, or one application's few tasks: the plain query is as good
+    ranges = inbox_ranges(identity, wanted) if wanted.application_id is None and not wanted.narrowed else []
+    if len(ranges) < 2:  # one range, one application's few tasks, or the pages' filters: the plain query serves
         query = inbox_query(identity, wanted)
         total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        tasks = await session.scalars(query.order_by(*INBOX_ORDER).limit(limit).offset(offset))
+        order = INBOX_SORTS.get(wanted.sort, INBOX_ORDER)
+        tasks = await session.scalars(query.order_by(*order).limit(limit).offset(offset))
         return list(tasks.all()), int(total)
     # With "county IS NULL OR county = X" and two statuses, Postgres reads every visible task from the heap and
     # sorts them all for one page (10^6 task rows: ~4,000 heap pages a request, see bench/). Range by range, the

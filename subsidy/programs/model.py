@@ -54,6 +54,10 @@ class DecisionValue:
     hint: str = ""
 
 
+# The acts of a step that is approved or rejected, never returned (`Step.acts`).
+APPROVE_OR_REJECT: tuple[tuple[str, str], ...] = (("approve", N_("Approve")), ("reject", N_("Reject")))
+
+
 @dataclass(frozen=True)
 class Step:
     """A human step of a program's procedure: who decides it, and which values its decision reads."""
@@ -64,6 +68,11 @@ class Step:
     values: tuple[DecisionValue, ...] = ()
     # Where the deciding official sits: the application's county, or the city/region (None).
     county_of_application: bool = True
+    # The decisions the step's page offers, each with its words (marked with N_), in the order shown; empty: approve,
+    # return for correction, reject. The workflow's validator stays the authority on what it accepts.
+    acts: tuple[tuple[str, str], ...] = ()
+    # The decision needs a written reason even to approve (a City override).
+    reason_to_approve: bool = False
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,14 @@ async def _decide_on_page(page_url: str, official: str, task_id: str, data: dict
         assert (await page_login(browser, official)).status_code == 303
         page = await browser.get(f"/tasks/{task_id}")
         assert page.status_code == 200
-        decided = await browser.post(f"/tasks/{task_id}/decision", data={**data, "csrf_token": csrf_token(page.text)})
+        token = csrf_token(page.text)
+        # The decision is previewed first (nothing is sent to the workflow), then confirmed.
+        preview = await browser.post(f"/tasks/{task_id}/decision", data={**data, "csrf_token": token})
+        assert preview.status_code == 200, preview.text
+        assert 'name="confirm" value="yes"' in preview.text
+        decided = await browser.post(
+            f"/tasks/{task_id}/decision", data={**data, "confirm": "yes", "csrf_token": csrf_token(preview.text)}
+        )
         return page.text, decided.status_code
 
 

@@ -137,6 +137,10 @@ async def test_keyboard_only_application_and_county_approval(
     await type_into(page, "#monthly_rent", "1200.00")
     await tab_to(page, "form[action$='/decision'] button")
     await page.keyboard.press("Enter")
+    # The outcome is previewed before the decision is confirmed.
+    await expect(page.locator("#outcome")).to_contain_text("1000.00")
+    await tab_to(page, "#confirm-form button")
+    await page.keyboard.press("Enter")
     await page.wait_for_url("**/inbox?decided=*")
     await expect(page.locator(".notice")).to_contain_text("您的审核意见已记录")
     await sign_out(page)
@@ -278,6 +282,7 @@ async def test_return_correct_refusal_on_the_page_and_withdraw(
     await page.check("#decision-return")
     await page.fill("#reason", "请补充租赁合同原件照片")
     await page.click("form[action$='/decision'] button")
+    await page.click("#confirm-form button")
     await page.wait_for_url("**/inbox?decided=*")
     await sign_out(page)
 
@@ -300,6 +305,7 @@ async def test_return_correct_refusal_on_the_page_and_withdraw(
     await page.check("#decision-approve")
     await page.fill("#monthly_rent", "900.00")
     await page.click("form[action$='/decision'] button")
+    await page.click("#confirm-form button")
     await expect(page.locator(".error-summary")).to_contain_text("不相容岗位分离")
     await expect(page.locator("h1")).to_have_text("旗县区残联审核")
     await assert_accessible(page)
@@ -310,6 +316,7 @@ async def test_return_correct_refusal_on_the_page_and_withdraw(
     await page.check("#decision-approve")
     await page.fill("#monthly_rent", "900.00")
     await page.click("form[action$='/decision'] button")
+    await page.click("#confirm-form button")
     await page.wait_for_url("**/inbox?decided=*")
     await sign_out(page)
 

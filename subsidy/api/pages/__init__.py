@@ -21,6 +21,7 @@ from subsidy.api.pages import (
     document_pages,
 )
 from subsidy.api.pages.banner import load_acts_for
+from subsidy.api.pages.error_pages import install_error_pages
 from subsidy.api.pages.web import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -118,7 +119,9 @@ def install_pages(
         _ = gettext_for(request)
         titles = {403: _("You cannot see this page"), 404: _("Page not found")}
         message = (
-            _("It does not exist, or it belongs to someone else.") if exc.status_code in (403, 404) else str(exc.detail)
+            _("It does not exist, or it belongs to someone else.")
+            if exc.status_code in (403, 404)
+            else _(str(exc.detail))
         )
         return render(
             request,
@@ -134,3 +137,4 @@ def install_pages(
     app.add_exception_handler(PasswordChangeRequired, password_change_required)
     app.add_exception_handler(CsrfRejected, csrf_rejected)
     app.add_exception_handler(ServiceError, service_error)
+    install_error_pages(app)

@@ -1,20 +1,25 @@
-"""The officials' pages: the inbox, a task with everything needed to decide, claim/release, the decision form."""
+"""The officials' pages: the inbox, a task with everything needed to decide, claim/release, the decision form, and
+the preview of the decision's outcome before it is confirmed. What a task shows of its application, per program, is
+built in `task_views.py`."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from subsidy.api import inbox
-from subsidy.api.decision_values import STEP_VALUES
+from subsidy.api.decision_values import STEP_VALUES, checked_values
 from subsidy.api.deps import ResourcesDep, SessionDep
-from subsidy.api.errors import Forbidden, ServiceError
+from subsidy.api.errors import Forbidden, Invalid, ServiceError
+from subsidy.api.pages import task_views
 from subsidy.api.pages.form_support import FieldError
-from subsidy.api.pages.web import checked_form, gettext_for, render, require_user
+from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
 from subsidy.api.pages.words import (
     NEXT_STEP,
     PROGRAM,
@@ -29,11 +34,17 @@ from subsidy.api.pages.words import (
 from subsidy.api.read_model import application_out
 from subsidy.api.refusals import record_refusal
 from subsidy.api.security import Identity
-from subsidy.db.models import Application, Decision, Task
+from subsidy.db.models import Application, Decision, Person, Task
+from subsidy.policy.counties import BAOTOU_COUNTIES, BAOTOU_COUNTIES_EN
+from subsidy.policy.money import to_money
+from subsidy.policy.workdays import CHINA
+from subsidy.programs.model import N_
 
 router = APIRouter(include_in_schema=False)
 OFFICIAL_ROLES = ("county_dpf", "county_hr", "city_dpf", "region_hr")
 PAGE_SIZE = 50
+# The inbox's sortable columns, by the key of `inbox.INBOX_SORTS` they sort on.
+SORTABLE = ("step", "program", "due", "status")
 
 
 def _official(request: Request) -> Identity:
@@ -43,36 +54,112 @@ def _official(request: Request) -> Identity:
     return identity
 
 
+async def _inbox_rows(db: AsyncSession, _: Any, tasks: list[Task]) -> list[dict[str, Any]]:
+    """Each task as the inbox shows it: which application (reference and name, masked where personal), a summary
+    in the page's language built from the application, the outcome of a done task."""
+    ids = {task.application_id for task in tasks}
+    applications = (
+        {row.id: row for row in (await db.scalars(select(Application).where(Application.id.in_(ids)))).all()}
+        if ids
+        else {}
+    )
+    person_ids = {row.person_id for row in applications.values() if row.person_id}
+    people = (
+        {row.id: row for row in (await db.scalars(select(Person).where(Person.id.in_(person_ids)))).all()}
+        if person_ids
+        else {}
+    )
+    rows = []
+    for task in tasks:
+        application = applications.get(task.application_id)
+        person = people.get(application.person_id) if application and application.person_id else None
+        rows.append(
+            {
+                "task": task,
+                "reference": task_views.reference(task.application_id),
+                "name": task_views.inbox_name(application, person),
+                "summary": task_views.inbox_summary(_, task, application),
+                "outcome": task_views.decision_words(_, task.program, task.step, task.decision)
+                if task.decision
+                else "",
+            }
+        )
+    return rows
+
+
 @router.get("/inbox", response_class=HTMLResponse)
 async def inbox_page(
     request: Request,
     db: SessionDep,
     status: Annotated[Literal["", "open", "claimed", "done"], Query()] = "",
     program: Annotated[str, Query(max_length=48, pattern=r"^[a-z_]*$")] = "",
+    step: Annotated[str, Query(max_length=48, pattern=r"^[a-z_]*$")] = "",
+    q: Annotated[str, Query(max_length=64)] = "",
+    overdue: Annotated[Literal["", "1"], Query()] = "",
+    mine: Annotated[Literal["", "1"], Query()] = "",
+    sort: Annotated[str, Query(max_length=16, pattern=r"^-?[a-z]*$")] = "due",
+    decided: Annotated[str, Query(max_length=40)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     identity = _official(request)
     _ = gettext_for(request)
-    wanted = inbox.InboxFilter(status or None, program or None)
+    sort = sort if sort in inbox.INBOX_SORTS else "due"
+    search = " ".join(q.split())
+    wanted = inbox.InboxFilter(
+        status or None,
+        program or None,
+        search=search or None,
+        step=step or None,
+        overdue=overdue == "1",
+        mine=mine == "1",
+        sort=sort,
+    )
     tasks, total = await inbox.list_inbox(db, identity, wanted, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    recorded = None
+    if decided:
+        try:
+            done = await inbox.get_task(db, decided, identity)
+        except ServiceError:
+            done = None
+        if done is not None and done.decision:
+            recorded = {
+                "reference": task_views.reference(done.application_id),
+                "step": _(STEP.get(done.step, done.step)),
+                "decision": task_views.decision_words(_, done.program, done.step, done.decision),
+            }
+    query = {"status": status, "program": program, "step": step, "q": search, "overdue": overdue, "mine": mine}
     return render(
         request,
         "inbox.html",
         {
             "title": _("Task inbox"),
-            "tasks": tasks,
+            "rows": await _inbox_rows(db, _, tasks),
             "total": total,
             "counts": await inbox.inbox_counts(db, identity),
             "status": status,
             "program": program,
+            "step": step,
+            "q": search,
+            "overdue": overdue,
+            "mine": mine,
+            "sort": sort,
+            "sortable": SORTABLE,
+            "link": lambda **changed: "/inbox?" + urlencode({**query, "sort": sort, **changed}),
+            "recorded": recorded,
             "page": page,
             "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+            "steps": sorted(STEP.items()),
             "PROGRAM": PROGRAM,
             "STEP": STEP,
             "TASK_STATUS": TASK_STATUS,
         },
         identity=identity,
     )
+
+
+def _county_namer(request: Request) -> Any:
+    names = BAOTOU_COUNTIES_EN if language(request) == "en" else BAOTOU_COUNTIES
+    return lambda code: names.get(code, code)
 
 
 async def _task_page(
@@ -98,6 +185,11 @@ async def _task_page(
         )
     ).all()
     eligibility = application.eligibility or {}
+    step = task_views.step_of(task)
+    asks = STEP_VALUES.get((task.program, task.step), ())
+    shown = values or {}
+    if not values and "monthly_rent" in asks:
+        shown = {"monthly_rent": application.form.get("lease", {}).get("monthly_rent", "")}
     return render(
         request,
         "task.html",
@@ -106,13 +198,21 @@ async def _task_page(
             "task": task,
             "app": view,
             "form": application.form,
+            "name": task_views.inbox_name(application, None),
+            "sections": await task_views.application_sections(db, _, application, task, _county_namer(request)),
             "earlier": earlier,
+            "earlier_rows": task_views.earlier_rows(_, task.program, earlier, CHINA),
             "clause": eligibility.get("clause"),
             "errors": errors or [],
             "errors_by_field": {e.name: e for e in errors or []},
-            "values": values or {"monthly_rent": application.form.get("lease", {}).get("monthly_rent", "")},
-            # The value fields this step asks for, and no others (decision_values.STEP_VALUES).
-            "step_values": STEP_VALUES.get((task.program, task.step), ()),
+            "values": shown,
+            # The value fields this step asks for, and no others (the declaration's `Step.values`).
+            "step_values": asks,
+            "value_fields": step.values if step is not None else (),
+            "acts": [(code, _(words)) for code, words in task_views.acts_of(task)],
+            "reason_to_approve": task_views.reason_to_approve(task),
+            "posts": list(enumerate(application.form.get("posts", []), start=1)) if "rejected_posts" in asks else [],
+            "rejected": task_views.rejected_numbers(shown.get("rejected_posts", "")),
             "problem": problem,
             "notice": notice,
             "can_decide": task.status in ("open", "claimed") and task.claimed_by in (None, identity.username),
@@ -160,30 +260,99 @@ async def release(request: Request, task_id: str, db: SessionDep) -> Response:
     return RedirectResponse("/inbox", status_code=303)
 
 
+# Field errors of the decision values, by the code the checks give (besides the forms' FIELD_ERROR words).
+VALUE_ERRORS = {
+    "value_required": N_("Enter this information"),
+    "rejected_posts_format": N_("Choose the posts you reject by their numbers"),
+    "all_posts_rejected": N_("To reject every post, choose Reject for the whole declaration"),
+    "reason_to_approve": N_("A special approval needs a written reason"),
+    "posts_reason_required": N_("Give the reason for the posts you reject: the employer will read it"),
+}
+
+
+def _value_error(_: Any, name: str, label: str, code: str) -> FieldError:
+    message = _(VALUE_ERRORS[code]) if code in VALUE_ERRORS else field_error(_, code)
+    return FieldError(name, label, message, _("Error:"))
+
+
+def _posted_values(form: Any, asks: tuple[str, ...]) -> dict[str, str]:
+    """The step's own values as typed (the posts rejected may come as checkboxes, one per post)."""
+    values = {name: str(form[name]).strip()[:200] for name in asks if name in form}
+    if "rejected_posts" in asks and "rejected_posts" not in values:
+        numbers = [str(item) for item in form.getlist("rejected_post") if str(item).isdigit()]
+        values["rejected_posts"] = ",".join(numbers)
+    return values
+
+
 @router.post("/tasks/{task_id}/decision", response_class=HTMLResponse)
 async def decide(request: Request, task_id: str, db: SessionDep, res: ResourcesDep) -> Response:
+    """The decision in two steps: what is chosen is checked and its outcome previewed (what will be paid, to whom,
+    split how); only the preview's "confirm" sends it to the workflow."""
     identity = _official(request)
     form = await checked_form(request)
     _ = gettext_for(request)
     decision = str(form.get("decision", ""))
     reason = str(form.get("reason", "")).strip()[:2000]
-    monthly_rent = str(form.get("monthly_rent", "")).strip()[:20]
-    values = {"decision": decision, "reason": reason, "monthly_rent": monthly_rent}
+    shown = await inbox.get_task(db, task_id, identity)
+    asks = STEP_VALUES.get((shown.program, shown.step), ())
+    typed = _posted_values(form, asks)
+    values = {"decision": decision, "reason": reason, **typed}
+    if form.get("change") == "yes":
+        return await _task_page(request, db, identity, task_id, values=values)
+    step = task_views.step_of(shown)
+    labels = {value.name: _(value.label) for value in (step.values if step is not None else ())}
     errors = []
-    if decision not in ("approve", "reject", "return"):
+    if decision not in dict(task_views.acts_of(shown)):
         errors.append(FieldError("decision", _("Decision"), field_error(_, "decision_required"), _("Error:")))
     if decision in ("reject", "return") and not reason:
         errors.append(FieldError("reason", _("Reason"), field_error(_, "reason_required"), _("Error:")))
+    if decision == "approve" and not reason and task_views.reason_to_approve(shown):
+        errors.append(_value_error(_, "reason", _("Reason"), "reason_to_approve"))
+    application = await db.get(Application, shown.application_id)
+    assert application is not None
+    # Only the values this step reads (the declaration's `Step.values`), whatever else the form carries: a
+    # training approval records no rent, a rent approval nothing but the verified rent.
+    verified = {name: value for name, value in typed.items() if value} if decision == "approve" else {}
+    if decision == "approve":
+        try:
+            verified = checked_values(application, shown, decision, verified)
+        except Invalid as invalid:
+            item = invalid.detail[0]  # type: ignore[index]
+            name = str(item["loc"][-1])
+            errors.append(_value_error(_, name, labels.get(name, name), str(item["type"])))
+        rejected = task_views.rejected_numbers(verified.get("rejected_posts", ""))
+        if rejected and len(rejected) >= len(application.form.get("posts", [])):
+            errors.append(_value_error(_, "rejected_posts", labels.get("rejected_posts", ""), "all_posts_rejected"))
+        elif rejected and not reason:
+            errors.append(_value_error(_, "reason", _("Reason"), "posts_reason_required"))
+        declared = application.form.get("lease", {}).get("monthly_rent")
+        if not errors and "monthly_rent" in verified and declared:
+            if to_money(verified["monthly_rent"]) > to_money(declared):
+                errors.append(_value_error(_, "monthly_rent", labels["monthly_rent"], "verified_above_declared"))
     if errors:
         return await _task_page(request, db, identity, task_id, errors=errors, values=values, status_code=400)
-    try:
-        # Only the values this step reads (decision_values.STEP_VALUES), whatever else the form carries: a
-        # training approval records no rent, a rent approval nothing but the verified rent.
-        shown = await inbox.get_task(db, task_id, identity)
-        asks = STEP_VALUES.get((shown.program, shown.step), ())
-        verified = (
-            {name: str(form[name]).strip()[:200] for name in asks if name in form} if decision == "approve" else {}
+    if form.get("confirm") != "yes":
+        outcome = await task_views.preview(db, _, application, shown, decision, verified, res.settings.today())
+        return render(
+            request,
+            "task_confirm.html",
+            {
+                "title": _("Check the decision before you confirm it"),
+                "task": shown,
+                "reference_text": task_views.reference(shown.application_id),
+                "name": task_views.inbox_name(application, None),
+                "step_title": _(STEP.get(shown.step, shown.step)),
+                "decision_text": task_views.decision_words(_, shown.program, shown.step, decision),
+                "decision": decision,
+                "reason": reason,
+                "typed": typed,
+                "verified": verified,
+                "labels": labels,
+                "preview": outcome,
+            },
+            identity=identity,
         )
+    try:
         task: Task = await inbox.decide(db, res.temporal, task_id, identity, decision, reason or None, verified)
     except ServiceError as refused:
         # The workflow's refusal (wrong county, separation of duties, already decided…) is shown on the page.

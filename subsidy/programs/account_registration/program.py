@@ -47,7 +47,14 @@ PROGRAM = Program(
     workflow_input=registration_input,
     event_input=registration_event,
     terminal_statuses=("approved", "rejected"),  # the workflow ends with the County DPF's decision
-    steps=(Step(REGISTRATION_STEP, "county_dpf", N_("County DPF verification of an account registration")),),
+    steps=(
+        Step(
+            REGISTRATION_STEP,
+            "county_dpf",
+            N_("County DPF verification of an account registration"),
+            acts=(("approve", N_("Verify and bind the account")), ("reject", N_("Reject"))),
+        ),
+    ),
     workflow_classes=(AccountRegistrationWorkflow,),
     activities=(ProcedureActivities, RegistrationActivities),
 )

@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from subsidy.activities.calendar import CalendarActivities
 from subsidy.activities.procedure import ProcedureActivities
-from subsidy.programs.model import N_, BoundParty, DecisionValue, DocumentKind, Program, Step, attribute
+from subsidy.programs.model import (
+    APPROVE_OR_REJECT,
+    N_,
+    BoundParty,
+    DecisionValue,
+    DocumentKind,
+    Program,
+    Step,
+    attribute,
+)
 from subsidy.programs.public_welfare import models as placement_models
 from subsidy.programs.public_welfare import start
 from subsidy.programs.public_welfare.activities import PlacementActivities
@@ -74,6 +83,7 @@ POST = Program(
             "county_hr",
             HR_APPROVAL,
             values=(DecisionValue("rejected_posts", N_("Posts rejected (numbers, e.g. 2,3)"), "post_numbers"),),
+            acts=APPROVE_OR_REJECT,
         ),
     ),
     reasons={
@@ -97,7 +107,14 @@ POST_COLLECTION = Program(
     workflow_input=start.collection_input,
     event_input=start.collection_event,
     terminal_statuses=("completed",),
-    steps=(Step(COLLECTION_STEP, "county_dpf", N_("County DPF collection of post declarations")),),
+    steps=(
+        Step(
+            COLLECTION_STEP,
+            "county_dpf",
+            N_("County DPF collection of post declarations"),
+            acts=(("approve", N_("Report to the County HR bureau")), ("reject", N_("Refuse"))),
+        ),
+    ),
     **RUNS_ON,
 )
 
@@ -114,21 +131,35 @@ PLACEMENT = Program(
     admit=start.admit_placement,
     steps=(
         Step(
-            OVERRIDE_STEPS[0], "city_dpf", N_("City DPF special approval (first official)"), county_of_application=False
+            OVERRIDE_STEPS[0],
+            "city_dpf",
+            N_("City DPF special approval (first official)"),
+            county_of_application=False,
+            acts=APPROVE_OR_REJECT,
+            reason_to_approve=True,
         ),
         Step(
             OVERRIDE_STEPS[1],
             "city_dpf",
             N_("City DPF special approval (second official)"),
             county_of_application=False,
+            acts=APPROVE_OR_REJECT,
+            reason_to_approve=True,
         ),
         Step(
             HR_STEP,
             "county_hr",
             HR_APPROVAL,
             values=(DecisionValue("approved_on", N_("Approved on (the date on paper)"), "date"),),
+            acts=APPROVE_OR_REJECT,
         ),
-        Step(FILING_STEP, "region_hr", N_("Region HR filing of a re-placement"), county_of_application=False),
+        Step(
+            FILING_STEP,
+            "region_hr",
+            N_("Region HR filing of a re-placement"),
+            county_of_application=False,
+            acts=(("approve", N_("Record the filing")),),
+        ),
     ),
     reasons={
         "placement_cap_reached": N_("In principle a person is placed on public-welfare posts at most twice"),
@@ -162,7 +193,7 @@ FLEXIBLE_EMPLOYMENT_INSURANCE = Program(
     event_input=start.flexible_event,
     admit=start.admit_flexible,
     terminal_statuses=("rejected", "terminated", "withdrawn"),  # the subsidy runs until the employment ends
-    steps=(Step(HR_STEP, "county_hr", HR_APPROVAL),),
+    steps=(Step(HR_STEP, "county_hr", HR_APPROVAL, acts=APPROVE_OR_REJECT),),
     documents=(
         DocumentKind("insurance_payment_proof", N_("Proof of the social insurance paid")),
         DocumentKind("disability_certificate", N_("Disability certificate")),

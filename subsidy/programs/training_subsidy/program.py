@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from subsidy.activities.procedure import ProcedureActivities
-from subsidy.programs.model import N_, BoundParty, DocumentKind, Program, Step, attribute
+from subsidy.programs.model import APPROVE_OR_REJECT, N_, BoundParty, DocumentKind, Program, Step, attribute
 from subsidy.programs.training_subsidy import models as training_models
 from subsidy.programs.training_subsidy.activities import TrainingActivities
 from subsidy.programs.training_subsidy.contracts import (
@@ -30,8 +30,13 @@ PROGRAM = Program(
     event_input=training_event,
     event_fields={"completion_report": ("attendance", "actual_cost")},
     steps=(
-        Step(PLAN_REVIEW_STEP, "county_dpf", N_("County DPF review of the class plan")),
-        Step(COMPLETION_REVIEW_STEP, "county_dpf", N_("County DPF review of the completion report")),
+        Step(PLAN_REVIEW_STEP, "county_dpf", N_("County DPF review of the class plan"), acts=APPROVE_OR_REJECT),
+        Step(
+            COMPLETION_REVIEW_STEP,
+            "county_dpf",
+            N_("County DPF review of the completion report"),
+            acts=(("approve", N_("Approve the reimbursement")), ("reject", N_("Reject"))),
+        ),
     ),
     reasons={
         "too_short": N_("Training must last at least 5 days (40 class hours)"),
