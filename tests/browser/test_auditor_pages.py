@@ -28,6 +28,7 @@ async def test_an_auditor_reads_the_timeline_downloads_and_replays(
     await open_task_of(page, reference)
     await page.check("#decision-approve")
     await page.click("form[action$='/decision'] button")
+    await page.click("#confirm-form button")  # the preview, then the decision
     await page.wait_for_url("**/inbox?decided=*")
     await sign_out(page)
 
@@ -96,6 +97,7 @@ async def test_an_auditor_finds_applications_by_official_person_and_date(
     await page.check("#decision-reject")
     await page.fill("#reason", "材料不全")
     await page.click("form[action$='/decision'] button")
+    await page.click("#confirm-form button")  # the preview, then the decision
     await page.wait_for_url("**/inbox?decided=*")
     await sign_out(page)
 

@@ -67,6 +67,7 @@ async def test_a_registration_waits_is_verified_on_its_task_page_and_then_acts(p
     await assert_accessible(page)
     await page.check("#decision-approve")
     await page.click("form[action$='/decision'] button")
+    await page.click("#confirm-form button")  # the preview, then the decision
     await page.wait_for_url("**/inbox?decided=*")
     await sign_out(page)
 
