@@ -221,7 +221,8 @@ async def test_a_person_on_a_public_welfare_post_is_refused_in_words(
     await expect(page.locator("main")).not_to_contain_text(someone["id_number"])
     await assert_accessible(page)
     await page.goto("/my/applications")
-    await expect(page.get_by_role("link", name="灵活就业人员社会保险补贴", exact=True)).to_have_count(0)  # nothing was stored
+    stored = page.get_by_role("link", name="灵活就业人员社会保险补贴", exact=True)
+    await expect(stored).to_have_count(0)  # nothing was stored
 
 
 async def test_the_form_checks_the_age_on_the_start_date_and_fits_320_css_pixels(page: Page) -> None:
