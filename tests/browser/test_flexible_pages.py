@@ -298,3 +298,20 @@ async def test_only_the_person_sees_their_flexible_insurance_pages(
         f"/api/v1/applications/{application_id}/events", json={"type": "withdrawn"}, headers=headers
     )
     assert withdrawn.status_code == 200, withdrawn.text
+
+
+async def test_the_person_pages_in_english(page: Page) -> None:
+    await page.goto("/login")
+    await page.click("button[name='lang'][value='en']")
+    await sign_in(page, "applicant-a")
+    await page.goto("/apply/flexible-insurance")
+    await expect(page.locator("h1")).to_have_text("Apply for the flexible-employment social insurance subsidy")
+    await expect(page.locator("main")).to_contain_text("Male")
+    await assert_accessible(page)
+    await page.goto("/apply/rent-subsidy/before-you-start")
+    await expect(page.locator("h1")).to_have_text("Before you apply for the rent subsidy")
+    await expect(page.locator("#not-blind-massage")).to_contain_text("blind massage shop")
+    await assert_accessible(page)
+    await page.goto("/")
+    await expect(page.locator(".can-do")).to_contain_text("Apply for the flexible-employment insurance subsidy")
+    await assert_accessible(page)

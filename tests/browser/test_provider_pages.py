@@ -318,3 +318,20 @@ async def test_only_the_provider_sees_its_classes(page: Page, api: httpx.AsyncCl
         f"/api/v1/applications/{application_id}/events", json={"type": "withdrawn"}, headers=provider
     )
     assert withdrawn.status_code == 200, withdrawn.text
+
+
+async def test_the_provider_pages_in_english(page: Page) -> None:
+    await page.goto("/login")
+    await page.click("button[name='lang'][value='en']")
+    await sign_in(page, PROVIDER)
+    await expect(page.locator(".can-do")).to_contain_text("File a training class plan")
+    await assert_accessible(page)
+    await page.goto("/training/classes/new")
+    await expect(page.locator("h1")).to_have_text("File a training class plan")
+    await page.click("form[action='/training/classes/new'] button[name='check']")
+    await expect(page.locator(".error-summary")).to_contain_text("List at least one trainee")
+    await expect(page.locator(".error-summary")).to_contain_text("Course title: Enter this information")
+    await assert_accessible(page)
+    await page.goto("/training/classes")
+    await expect(page.locator("h1")).to_have_text("My training classes")
+    await assert_accessible(page)
