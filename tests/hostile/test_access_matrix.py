@@ -517,7 +517,12 @@ async def test_the_pages_follow_the_same_matrix(http: httpx.AsyncClient, login: 
             break
         await asyncio.sleep(0.1)
     task_id = tasks[0]["id"]
+    provider = await login("provider-a")
+    filed = await http.post("/api/v1/applications", json=training_body([new_resident_id()]), headers=provider)
+    assert filed.status_code == 201, filed.text
+    class_id = filed.json()["id"]
     task_page = {"dpf-150203-a", "dpf-150203-b"}
+    applicants = ("applicant-a", "applicant-b")
     misses = []
 
     async def visit(user: str) -> None:
@@ -533,6 +538,13 @@ async def test_the_pages_follow_the_same_matrix(http: httpx.AsyncClient, login: 
                 else 404
                 if user == "applicant-b"
                 else 403,
+                # The person's and the training provider's own pages.
+                "/apply/rent-subsidy/before-you-start": 200 if user in applicants else 403,
+                "/apply/flexible-insurance": 200 if user in applicants else 403,
+                "/training/classes": 200 if user == "provider-a" else 403,
+                "/training/classes/new": 200 if user == "provider-a" else 403,
+                f"/training/classes/{class_id}": 200 if user == "provider-a" else 403,
+                f"/training/classes/{class_id}/withdraw": 200 if user == "provider-a" else 403,
             }
             for path, status in wanted.items():
                 response = await browser.get(path)
@@ -545,5 +557,7 @@ async def test_the_pages_follow_the_same_matrix(http: httpx.AsyncClient, login: 
     withdrawn = await http.post(
         f"/api/v1/applications/{application_id}/events", json={"type": "withdrawn"}, headers=applicant
     )
+    assert withdrawn.status_code == 200, withdrawn.text
+    withdrawn = await http.post(f"/api/v1/applications/{class_id}/events", json={"type": "withdrawn"}, headers=provider)
     assert withdrawn.status_code == 200, withdrawn.text
     assert misses == [], "\n".join(misses)

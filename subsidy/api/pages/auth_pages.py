@@ -49,7 +49,9 @@ def start_page(identity: Identity) -> str:
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request) -> Response:
     identity = page_identity(request)
-    if identity is not None and start_page(identity) != "/":
+    # Officials, auditors and administrators start in their work list; applicants and providers are shown here
+    # what they can do (they land on their own list after signing in).
+    if identity is not None and start_page(identity) != "/" and not identity.has("applicant", "provider"):
         return RedirectResponse(start_page(identity), status_code=303)
     _ = gettext_for(request)
     return render(request, "home.html", {"title": _("Disability employment subsidies")}, identity=identity)

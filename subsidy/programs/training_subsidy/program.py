@@ -59,4 +59,5 @@ PROGRAM = Program(
     activities=(ProcedureActivities, TrainingActivities),
     models=(training_models,),
     policy_section="training",
+    pages="subsidy.programs.training_subsidy.pages",
 )
