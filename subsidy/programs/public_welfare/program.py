@@ -81,6 +81,7 @@ POST = Program(
         "declaration_year_not_open": N_("Declarations for this year are not open"),
     },
     bound_party=EMPLOYER,
+    pages="subsidy.programs.public_welfare.pages",
     **RUNS_ON,
 )
 
@@ -142,6 +143,7 @@ PLACEMENT = Program(
     },
     # The employer is the one who declared the post (`admit_placement`): the form names no organisation.
     bound_party=BoundParty("employer", None, "not_bound_to_this_organisation"),
+    pages="subsidy.programs.public_welfare.pages",
     **RUNS_ON,
 )
 
