@@ -151,7 +151,12 @@ async def test_employer_declares_proposes_and_follows_a_placement_to_active(
     await page.wait_for_url(re.compile(r".*/$"))
     actions = page.locator("#home-actions a")
     await expect(actions).to_have_text(
-        ["申报本年度公益性岗位", "我的岗位申报：岗位、名额和推荐人员", "我的安置：公示、发放计划、终止就业", "我的全部申请"]
+        [
+            "申报本年度公益性岗位",
+            "我的岗位申报：岗位、名额和推荐人员",
+            "我的安置：公示、发放计划、终止就业",
+            "我的全部申请",
+        ]
     )
     await expect(page.locator("main a.button", has_text="登录")).to_have_count(0)
     await assert_accessible(page)
@@ -253,7 +258,8 @@ async def test_employer_declares_proposes_and_follows_a_placement_to_active(
     assert (await officials.decide("hr-150203-a", review["id"]))["application"]["status"] == "publicity"
     await page.goto(placement_url)
     await expect(page.locator("#status")).to_have_text("公示中")
-    await expect(page.locator("#publicity")).to_have_text(re.compile(rf"自 {china_today().isoformat()} 至 \d{{4}}-\d\d-\d\d"))
+    publicity = re.compile(rf"自 {china_today().isoformat()} 至 \d{{4}}-\d\d-\d\d")
+    await expect(page.locator("#publicity")).to_have_text(publicity)
     await expect(page.locator("a[href$='/withdraw']")).to_have_count(1)
     await expect(page.locator("#ended_on")).to_have_count(0)
     await assert_accessible(page)
@@ -301,7 +307,14 @@ async def test_withdrawal_and_refusals_in_words(
     credit_code = new_credit_code()
     employer = await account_for(sessions, "employer", credit_code, name="包头市某社区服务中心")
     await sign_in(page, employer)
+    await page.set_viewport_size({"width": 320, "height": 800})
     await page.goto("/employer/declare")
+    await no_horizontal_scroll(page)
+    await page.click("#continue")  # nothing typed: the summary says a post is needed, and it reflows too
+    await expect(page.locator(".error-summary")).to_contain_text("请至少填写一个岗位")
+    await no_horizontal_scroll(page)
+    await assert_accessible(page)
+    await page.set_viewport_size({"width": 1280, "height": 800})
     await page.fill("#posts-1-title", "社区服务岗")
     await page.fill("#posts-1-count", "1")
     await page.fill("#posts-1-monthly_wage", "2200.00")
@@ -359,7 +372,8 @@ async def test_withdrawal_and_refusals_in_words(
     await fill_person(page, insured)
     await page.click("form[action='/employer/placements/new'] button.button")
     await page.click("form[action='/employer/placements/confirm'] button")
-    await expect(page.locator("#problem-text")).to_have_text("享受公益性岗位补贴人员不得同时享受灵活就业人员社会保险补贴")
+    exclusivity = "享受公益性岗位补贴人员不得同时享受灵活就业人员社会保险补贴"
+    await expect(page.locator("#problem-text")).to_have_text(exclusivity)
     await expect(page.locator("#person-name")).to_have_value(insured["name"])
     await assert_accessible(page)
 
