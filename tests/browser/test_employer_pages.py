@@ -64,12 +64,14 @@ class Officials:
             self.tokens[username] = {"Authorization": f"Bearer {response.json()['access_token']}"}
         return self.tokens[username]
 
-    async def task(self, username: str, **params: str) -> dict[str, Any]:
+    async def task(self, username: str, summary: str = "", **params: str) -> dict[str, Any]:
+        """The newest open task matching `params` whose summary says `summary`."""
         for _ in range(150):
             response = await self.http.get("/api/v1/tasks", params=params, headers=await self.auth(username))
             assert response.status_code == 200, response.text
-            if response.json():
-                newest: dict[str, Any] = max(response.json(), key=lambda t: t["created_at"])
+            found = [t for t in response.json() if summary in t["summary"]]
+            if found:
+                newest: dict[str, Any] = max(found, key=lambda t: t["created_at"])
                 return newest
             await asyncio.sleep(0.1)
         raise AssertionError(f"no task for {username} with {params}")
@@ -211,7 +213,9 @@ async def test_employer_declares_proposes_and_follows_a_placement_to_active(
 
     # The County DPF reports the county's declarations; County HR approves post 1 and rejects post 2.
     await officials.status_of("employer-a", declaration_id, "under_review")
-    collection = await officials.task("dpf-150203-a", program="public_welfare_post_collection", status="open")
+    collection = await officials.task(
+        "dpf-150203-a", f"{year} public-welfare post declarations", program="public_welfare_post_collection"
+    )
     await officials.decide("dpf-150203-a", collection["id"])
     review = await officials.task("hr-150203-a", application_id=declaration_id)
     decided = await officials.decide(
@@ -304,6 +308,7 @@ async def test_withdrawal_and_refusals_in_words(
     page: Page, officials: Officials, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     # A new employer with an approved one-place post.
+    year = china_today().year
     credit_code = new_credit_code()
     employer = await account_for(sessions, "employer", credit_code, name="包头市某社区服务中心")
     await sign_in(page, employer)
@@ -318,12 +323,20 @@ async def test_withdrawal_and_refusals_in_words(
     await page.fill("#posts-1-title", "社区服务岗")
     await page.fill("#posts-1-count", "1")
     await page.fill("#posts-1-monthly_wage", "2200.00")
+    # More rows without JavaScript: the form comes back with three more, and what was typed.
+    await expect(page.locator("fieldset legend", has_text=re.compile(r"^岗位 \d+$"))).to_have_count(3)
+    await page.click("button[name='more']")
+    await expect(page.locator("fieldset legend", has_text=re.compile(r"^岗位 \d+$"))).to_have_count(6)
+    await expect(page.locator("#posts-1-title")).to_have_value("社区服务岗")
+    await expect(page.locator(".error-summary")).to_have_count(0)
     await page.click("#continue")
     await page.click("form[action='/employer/declare/confirm'] button")
     await page.wait_for_url(re.compile(r".*/employer/declarations/[0-9a-f-]+\?submitted=1"))
     declaration_id = page.url.split("?")[0].rsplit("/", 1)[1]
     await officials.status_of(employer, declaration_id, "under_review")
-    collection = await officials.task("dpf-150203-a", program="public_welfare_post_collection", status="open")
+    collection = await officials.task(
+        "dpf-150203-a", f"{year} public-welfare post declarations", program="public_welfare_post_collection"
+    )
     await officials.decide("dpf-150203-a", collection["id"])
     review = await officials.task("hr-150203-a", application_id=declaration_id)
     await officials.decide("hr-150203-a", review["id"])
