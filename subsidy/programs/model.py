@@ -145,6 +145,8 @@ class Program:
     models: tuple[ModuleType, ...] = ()
     # The section of a policy version that holds its parameters (`PolicyVersion.<section>`), if any.
     policy_section: str | None = None
+    # The page where its applicant follows an application (`{id}` is the application's id), when it has its own.
+    own_page: str | None = None
     # The evidence documents an application of it may carry (files: PDF, JPEG or PNG).
     documents: tuple[DocumentKind, ...] = ()
     # The module of its own pages (an APIRouter named `router`), by name: the pages import the registry for their

@@ -57,6 +57,7 @@ USERS = (
 )
 EVERYONE = (*USERS, ANONYMOUS)
 CITY_WIDE = {"city-a", "city-b", "region-a", "auditor-a"}
+APPLYING = {"applicant-a", "applicant-b", "employer-a", "provider-a"}
 OFFICIALS = {"dpf-150203-a", "dpf-150203-b", "dpf-150204-a", "hr-150203-a", "city-a", "city-b", "region-a"}
 # Who sees an application of county 150203 submitted by applicant-a, and one of 150204 by applicant-b.
 SEES = {
@@ -532,11 +533,12 @@ async def test_the_pages_follow_the_same_matrix(http: httpx.AsyncClient, login: 
             wanted = {
                 "/inbox": 200 if user in OFFICIALS else 403,
                 f"/tasks/{task_id}": 200 if user in task_page else 403,
-                "/my/applications": 200 if user in ("applicant-a", "applicant-b") else 403,
+                # Everyone who applies for something sees their own list (an employer its declarations...).
+                "/my/applications": 200 if user in APPLYING else 403,
                 f"/my/applications/{application_id}": 200
                 if user == "applicant-a"
                 else 404
-                if user == "applicant-b"
+                if user in APPLYING
                 else 403,
                 # The person's and the training provider's own pages.
                 "/apply/rent-subsidy/before-you-start": 200 if user in applicants else 403,

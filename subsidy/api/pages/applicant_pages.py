@@ -78,6 +78,18 @@ def counties(lang: str) -> list[tuple[str, str]]:
     return list(names.items())
 
 
+# Every role that applies for something (applicants, employers, providers): each sees its own applications.
+PARTY_ROLES = tuple(dict.fromkeys(role for program in PROGRAMS.values() for role in program.applicant_roles))
+# Applications whose program has pages of its own: their page is there.
+
+
+def _party(request: Request) -> Identity:
+    identity = require_user(request)
+    if not identity.has(*PARTY_ROLES):
+        raise Forbidden("these pages are for those who apply")
+    return identity
+
+
 def _applicant(request: Request) -> Identity:
     identity = require_user(request)
     if not identity.has("applicant"):
@@ -116,7 +128,7 @@ def _form_page(
 
 @router.get("/my/applications", response_class=HTMLResponse)
 async def my_applications(request: Request, db: SessionDep) -> Response:
-    identity = _applicant(request)
+    identity = _party(request)
     _ = gettext_for(request)
     rows = (
         await db.scalars(
@@ -135,6 +147,7 @@ async def my_applications(request: Request, db: SessionDep) -> Response:
             "STATUS": STATUS,
             "NEXT_STEP": NEXT_STEP,
             "PROGRAM": PROGRAM,
+            "page_of": lambda app: (PROGRAMS[app.program].own_page or "/my/applications/{id}").format(id=app.id),
         },
         identity=identity,
     )
@@ -142,7 +155,11 @@ async def my_applications(request: Request, db: SessionDep) -> Response:
 
 @router.get("/my/applications/{application_id}", response_class=HTMLResponse)
 async def my_application(request: Request, application_id: str, db: SessionDep) -> Response:
-    identity = _applicant(request)
+    identity = _party(request)
+    application = await get_visible_application(db, application_id, identity)
+    own_page = PROGRAMS[application.program].own_page
+    if own_page is not None:
+        return RedirectResponse(own_page.format(id=application.id), status_code=303)
     return await _application_page(request, db, identity, application_id)
 
 

@@ -25,11 +25,19 @@ from subsidy.api.pages.web import (
     sign_out,
 )
 from subsidy.api.pages.web import sign_in as start_session
+from subsidy.api.pages.words import N_
 from subsidy.api.refusals import client_address, record_refusal, set_actor
 from subsidy.api.security import Identity
 
 router = APIRouter(include_in_schema=False)
 OFFICIAL_ROLES = ("county_dpf", "county_hr", "city_dpf", "region_hr")
+# What a signed-in role whose start page is the home page can do there: (role, path, words).
+HOME_ACTIONS = (
+    ("employer", "/employer/declare", N_("Declare this year's public-welfare posts")),
+    ("employer", "/employer/declarations", N_("My post declarations: posts, places and proposing a person")),
+    ("employer", "/employer/placements", N_("My placements: publicity, payment schedule, end of employment")),
+    ("employer", "/my/applications", N_("All my applications")),
+)
 
 
 def start_page(identity: Identity) -> str:
@@ -54,7 +62,10 @@ async def home(request: Request) -> Response:
     if identity is not None and start_page(identity) != "/" and not identity.has("applicant", "provider"):
         return RedirectResponse(start_page(identity), status_code=303)
     _ = gettext_for(request)
-    return render(request, "home.html", {"title": _("Disability employment subsidies")}, identity=identity)
+    actions = [(path, _(words)) for role, path, words in HOME_ACTIONS if identity is not None and identity.has(role)]
+    return render(
+        request, "home.html", {"title": _("Disability employment subsidies"), "actions": actions}, identity=identity
+    )
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -50,6 +50,7 @@ def field_errors(
     order: list[str],
     _: Gettext,
     aliases: Mapping[str, str] | None = None,
+    messages: Mapping[str, str] | None = None,
 ) -> list[FieldError]:
     """One message per field, in the order of the form, in the page's language."""
     found: dict[str, FieldError] = {}
@@ -60,13 +61,19 @@ def field_errors(
             name = next((field for field in order if field.startswith(name + ".")), order[0])
         if name in found:
             continue
-        code = problem["type"]
-        text = FIELD_ERROR.get(code) or (FIELD_ERROR["choice"] if code.startswith("literal") else None)
-        if text is None and "date" in code:
-            text = FIELD_ERROR["date_format"]
-        message = _(text) if text else str(problem["msg"])
-        found[name] = FieldError(name, labels[name], message, _("Error:"))
+        found[name] = FieldError(name, labels[name], error_message(problem, _, messages), _("Error:"))
     return sorted(found.values(), key=lambda e: order.index(e.name) if e.name in order else len(order))
+
+
+def error_message(problem: Mapping[str, Any], _: Gettext, messages: Mapping[str, str] | None = None) -> str:
+    """The words for one pydantic error in the page's language: a form's own `messages` first, then FIELD_ERROR."""
+    code = problem["type"]
+    text = (messages or {}).get(code) or FIELD_ERROR.get(code)
+    if text is None and code.startswith("literal"):
+        text = FIELD_ERROR["choice"]
+    if text is None and "date" in code:
+        text = FIELD_ERROR["date_format"]
+    return _(text) if text else str(problem["msg"])
 
 
 def validate(model: type[BaseModel], values: Mapping[str, str], extra: Mapping[str, Any] | None = None) -> BaseModel:

@@ -92,6 +92,8 @@ POST = Program(
     },
     documents=(DocumentKind("post_descriptions", N_("Description of the posts")),),
     bound_party=EMPLOYER,
+    pages="subsidy.programs.public_welfare.pages",
+    own_page="/employer/declarations/{id}",
     **RUNS_ON,
 )
 
@@ -178,6 +180,8 @@ PLACEMENT = Program(
     ),
     # The employer is the one who declared the post (`admit_placement`): the form names no organisation.
     bound_party=BoundParty("employer", None, "not_bound_to_this_organisation"),
+    pages="subsidy.programs.public_welfare.pages",
+    own_page="/employer/placements/{id}",
     **RUNS_ON,
 )
 
@@ -192,6 +196,7 @@ FLEXIBLE_EMPLOYMENT_INSURANCE = Program(
     workflow_input=start.flexible_input,
     event_input=start.flexible_event,
     admit=start.admit_flexible,
+    own_page="/my/flexible-insurance/{id}",
     terminal_statuses=("rejected", "terminated", "withdrawn"),  # the subsidy runs until the employment ends
     steps=(Step(HR_STEP, "county_hr", HR_APPROVAL, acts=APPROVE_OR_REJECT),),
     documents=(

@@ -60,4 +60,5 @@ PROGRAM = Program(
     models=(training_models,),
     policy_section="training",
     pages="subsidy.programs.training_subsidy.pages",
+    own_page="/training/classes/{id}",
 )
