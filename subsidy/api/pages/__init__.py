@@ -20,6 +20,7 @@ from subsidy.api.pages import (
     calendar_pages,
     document_pages,
     flexible_pages,
+    letter_pages,
     rent_start_pages,
 )
 from subsidy.api.pages.banner import load_acts_for
@@ -94,6 +95,7 @@ def install_pages(
         admin_pages,
         calendar_pages,
         document_pages,
+        letter_pages,
     ):
         app.include_router(module.router, dependencies=[Depends(load_acts_for)])
     app.include_router(account_pages.router, dependencies=[Depends(load_acts_for)])
