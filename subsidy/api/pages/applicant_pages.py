@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -10,22 +13,25 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from subsidy.api import procedures
+from subsidy.api.audit import TimelineEntry
 from subsidy.api.bindings import binding_of
 from subsidy.api.deps import ResourcesDep, SessionDep
 from subsidy.api.errors import Forbidden, Invalid, ServiceError, Unavailable
 from subsidy.api.pages.form_support import FieldError, field_errors, flat_values, nested
-from subsidy.api.pages.web import checked_form, gettext_for, render, require_user
-from subsidy.api.pages.words import NEXT_STEP, PROGRAM, REASON, SCHEDULE_STATUS, STATUS
+from subsidy.api.pages.timeline_words import TimelineLine, county_words, in_words
+from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
+from subsidy.api.pages.words import NEXT_STEP, PROGRAM, REASON, ROLE, SCHEDULE_STATUS, STATUS
 from subsidy.api.read_model import application_out, application_scope, get_visible_application
 from subsidy.api.refusals import record_refusal
-from subsidy.api.schemas import EventIn
+from subsidy.api.schemas import ApplicationOut, EventIn
 from subsidy.api.security import Identity
-from subsidy.db.models import Application
+from subsidy.db.models import Application, AuditRecord, Task
 from subsidy.policy.counties import BAOTOU_COUNTIES, BAOTOU_COUNTIES_EN
 from subsidy.policy.versions import version_from_json
-from subsidy.policy.workdays import china_today
+from subsidy.policy.workdays import CHINA, china_today
 from subsidy.programs.registry import PROGRAMS, is_terminal
 from subsidy.programs.rent_subsidy.form import RentCorrection, RentSubsidyForm
 from subsidy.programs.rent_subsidy.rules import monthly_subsidy
@@ -173,8 +179,11 @@ async def _application_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     _ = gettext_for(request)
+    # What the workflow wrote since this request's session first read the application (an event just sent).
+    db.expire_all()
     application = await get_visible_application(db, application_id, identity)
     view = await application_out(db, application)
+    standing = await where_it_stands(db, application, view, _, language(request))
     submitted = request.query_params.get("submitted") == "1"
     saved = request.query_params.get("saved") == "1"
     return render(
@@ -192,6 +201,7 @@ async def _application_page(
             "can_correct": view.status == "returned" and view.submitted_by == identity.username,
             "notice": notice
             or (_("Your application has been submitted.") if submitted else None)
+            or (_("Your application has been withdrawn.") if request.query_params.get("withdrawn") == "1" else None)
             or (
                 _(
                     "Your application has been saved. Its review starts by itself as soon as the system is back: "
@@ -201,6 +211,7 @@ async def _application_page(
                 else None
             ),
             "problem": problem,
+            "standing": standing,
         },
         status_code=status_code,
         identity=identity,
@@ -309,9 +320,9 @@ async def withdraw(request: Request, application_id: str, db: SessionDep, res: R
         return await _application_page(
             request, db, identity, application_id, problem=str(refused.detail), status_code=refused.status_code
         )
-    return await _application_page(
-        request, db, identity, application_id, notice=_("Your application has been withdrawn.")
-    )
+    # Post, redirect, get: the page is read afresh (this session still holds the application as it was before the
+    # workflow changed it), and reloading it withdraws nothing twice.
+    return RedirectResponse(f"/my/applications/{application_id}?withdrawn=1", status_code=303)
 
 
 @router.get("/my/applications/{application_id}/correct", response_class=HTMLResponse)
@@ -373,3 +384,73 @@ def _monthly_subsidy(form: RentSubsidyForm, policy: dict[str, Any] | None) -> De
 
 def _without_key(values: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in values.items() if k != "submission_key"}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where an application stands, for its applicant: who decides now and by when, the next payment, the history."""
+
+    deciding: str | None
+    due_on: date | None
+    due_is_estimate: bool
+    next_payment_on: date | None
+    next_payment: Decimal | None
+    history: list[TimelineLine]
+
+
+async def where_it_stands(
+    db: AsyncSession, application: Application, view: ApplicationOut, _: Callable[[str], str], lang: str
+) -> Standing:
+    task = await db.scalar(
+        select(Task)
+        .where(Task.application_id == application.id, Task.status.in_(("open", "claimed")))
+        .order_by(Task.created_at)
+        .limit(1)
+    )
+    deciding = None
+    if task is not None:
+        office = _(ROLE.get(task.role, task.role))
+        deciding = f"{office} ({county_words(task.county, lang)})" if task.county else office
+    planned = next((month for month in view.schedule if month.status == "planned"), None)
+    records = (
+        await db.scalars(
+            select(AuditRecord).where(AuditRecord.application_id == application.id).order_by(AuditRecord.id)
+        )
+    ).all()
+    entries = [TimelineEntry(r.at, r.kind, r.actor, dict(r.detail)) for r in records if r.kind in APPLICANT_STEPS]
+    # The applicant reads what happened and which office did it, not the officials' accounts.
+    history = [
+        replace(line, person="", facts=[fact for fact in line.facts if fact[0] in (_("Decision"), _("Reason"))])
+        for line in in_words(entries, {}, _, lang)
+    ]
+    return Standing(
+        deciding=deciding,
+        due_on=task.due_at.astimezone(CHINA).date() if task is not None and task.due_at is not None else None,
+        due_is_estimate=bool(task is not None and task.due_is_estimate),
+        # A month is paid when it has ended: on its last day, which is the day before the next one starts.
+        next_payment_on=planned.end - timedelta(days=1) if planned is not None else None,
+        next_payment=planned.amount if planned is not None else None,
+        history=history,
+    )
+
+
+# The steps of the audit log an applicant is shown on the application's page (not the engine's, nor internal ones).
+APPLICANT_STEPS = {
+    "submitted",
+    "eligibility",
+    "task_created",
+    "decision",
+    "payment",
+    "withdrawn",
+    "business_closed",
+    "lease_ended",
+    "corrected",
+    "completed",
+    "terminated",
+    "objection",
+    "employment_ended",
+    "document_attached",
+    "completion_report",
+    "entitlement_started",
+    "placed",
+}

@@ -47,6 +47,7 @@ BUSINESS_STEP = {
     "place_taken": N_("Place on the post taken"),
     "placed": N_("Person placed on the post"),
     "person_renamed": N_("Name recorded for the ID number changed"),
+    "document_attached": N_("Document attached"),
 }
 
 # The workflow engine's events: what an auditor may open, not what they read first.
