@@ -318,7 +318,7 @@ async def test_unknown_pages_and_refusals_are_pages_in_chinese_and_the_api_keeps
     await expect(page.locator("h1")).to_have_text("您无权查看此页面")
     await assert_accessible(page)
     malformed = await page.goto("/inbox?status=nonsense")
-    assert malformed is not None and malformed.status in (400, 403)
+    assert malformed is not None and malformed.status in (422, 403)
 
     async with httpx.AsyncClient(base_url=base_url) as http:
         api = await http.get("/api/v1/no-such-thing")

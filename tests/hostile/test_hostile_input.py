@@ -292,7 +292,7 @@ async def test_a_stored_script_name_is_shown_escaped_on_the_pages_and_never_run(
         assert (await page_login(browser, "dpf-150203-a")).status_code == 303
         page = await browser.get(f"/tasks/{task['id']}")
         assert page.status_code == 200
-        assert page.text.count("&lt;script&gt;alert(") == 2 and "<script>alert(" not in page.text
+        assert page.text.count("&lt;script&gt;alert(") >= 2 and "<script>alert(" not in page.text  # the names, escaped
     # The same text in the sign-in form's user name comes back escaped too.
     async with httpx.AsyncClient(base_url=str(http.base_url), timeout=30) as browser:
         refused = await page_login(browser, HTML_INJECTION[:60], "wrong")

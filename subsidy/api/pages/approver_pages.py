@@ -35,6 +35,7 @@ from subsidy.api.read_model import application_out
 from subsidy.api.refusals import record_refusal
 from subsidy.api.security import Identity
 from subsidy.db.models import Application, Decision, Person, Task
+from subsidy.forms.text import invisible_characters
 from subsidy.policy.counties import BAOTOU_COUNTIES, BAOTOU_COUNTIES_EN
 from subsidy.policy.money import to_money
 from subsidy.policy.workdays import CHINA
@@ -306,6 +307,9 @@ async def decide(request: Request, task_id: str, db: SessionDep, res: ResourcesD
         errors.append(FieldError("decision", _("Decision"), field_error(_, "decision_required"), _("Error:")))
     if decision in ("reject", "return") and not reason:
         errors.append(FieldError("reason", _("Reason"), field_error(_, "reason_required"), _("Error:")))
+    if invisible_characters(reason, multiline=True):
+        # Refused here as the API refuses it (a NUL or a text-direction override), before any preview.
+        errors.append(FieldError("reason", _("Reason"), field_error(_, "text_characters"), _("Error:")))
     if decision == "approve" and not reason and task_views.reason_to_approve(shown):
         errors.append(_value_error(_, "reason", _("Reason"), "reason_to_approve"))
     application = await db.get(Application, shown.application_id)
@@ -330,7 +334,7 @@ async def decide(request: Request, task_id: str, db: SessionDep, res: ResourcesD
             if to_money(verified["monthly_rent"]) > to_money(declared):
                 errors.append(_value_error(_, "monthly_rent", labels["monthly_rent"], "verified_above_declared"))
     if errors:
-        return await _task_page(request, db, identity, task_id, errors=errors, values=values, status_code=400)
+        return await _task_page(request, db, identity, task_id, errors=errors, values=values, status_code=422)
     if form.get("confirm") != "yes":
         outcome = await task_views.preview(db, _, application, shown, decision, verified, res.settings.today())
         return render(

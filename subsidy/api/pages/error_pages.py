@@ -71,7 +71,8 @@ def install_error_pages(app: FastAPI) -> None:
     async def invalid_request(request: Request, exc: Exception) -> Response:
         if not is_page_path(request.url.path):
             return await api_invalid(request, exc)  # type: ignore[no-any-return]
-        return error_page(request, 400)
+        # 422 as the API answers a value it cannot accept; the page says so in words.
+        return error_page(request, 422)
 
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
