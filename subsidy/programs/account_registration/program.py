@@ -56,5 +56,6 @@ PROGRAM = Program(
         ),
     ),
     workflow_classes=(AccountRegistrationWorkflow,),
+    pages="subsidy.programs.account_registration.pages",
     activities=(ProcedureActivities, RegistrationActivities),
 )
