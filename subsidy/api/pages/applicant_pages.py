@@ -19,8 +19,9 @@ from subsidy.api import procedures
 from subsidy.api.audit import TimelineEntry
 from subsidy.api.bindings import binding_of
 from subsidy.api.deps import ResourcesDep, SessionDep
-from subsidy.api.errors import Forbidden, Invalid, ServiceError, Unavailable
+from subsidy.api.errors import Forbidden, Invalid, Unavailable
 from subsidy.api.pages.form_support import FieldError, field_errors, flat_values, nested
+from subsidy.api.pages.page_events import send_from_page
 from subsidy.api.pages.timeline_words import TimelineLine, county_words, in_words
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
 from subsidy.api.pages.words import NEXT_STEP, PROGRAM, REASON, ROLE, SCHEDULE_STATUS, STATUS
@@ -312,11 +313,8 @@ async def withdraw(request: Request, application_id: str, db: SessionDep, res: R
     request_in = PROGRAMS[application.program].event(
         application, EventIn(type="withdrawn"), procedures.actor_of(identity)
     )
-    await db.commit()
-    try:
-        await procedures.send_event(res.temporal, application.workflow_id, request_in)
-    except ServiceError as refused:
-        await record_refusal(request, refused.status_code)
+    refused = await send_from_page(request, db, res, application, request_in)
+    if refused is not None:
         return await _application_page(
             request, db, identity, application_id, problem=str(refused.detail), status_code=refused.status_code
         )
@@ -365,11 +363,8 @@ async def correct(request: Request, application_id: str, db: SessionDep, res: Re
         name = "applicant.hukou_county"
         errors = [FieldError(name, rent_labels(_)[name], _(REASON[COUNTY_CHANGE_NOT_ALLOWED]), _("Error:"))]
         return _form_page(request, identity, values, errors, correcting=application, status_code=422)
-    await db.commit()
-    try:
-        await procedures.send_event(res.temporal, application.workflow_id, event)
-    except ServiceError as refused:
-        await record_refusal(request, refused.status_code)
+    refused = await send_from_page(request, db, res, application, event)
+    if refused is not None:
         return await _application_page(
             request, db, identity, application_id, problem=str(refused.detail), status_code=refused.status_code
         )

@@ -18,8 +18,9 @@ from pydantic import ValidationError
 from subsidy.api import procedures
 from subsidy.api.bindings import binding_of
 from subsidy.api.deps import ResourcesDep, SessionDep
-from subsidy.api.errors import Conflict, Forbidden, NotFound, ServiceError, Unavailable
+from subsidy.api.errors import Conflict, Forbidden, NotFound, Unavailable
 from subsidy.api.pages.form_support import FieldError, field_errors, flat_values
+from subsidy.api.pages.page_events import send_from_page
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
 from subsidy.api.pages.words import N_, REASON, STATUS
 from subsidy.api.read_model import application_out, get_visible_application, mask_id_number
@@ -307,11 +308,8 @@ async def flexible_withdraw(request: Request, application_id: str, db: SessionDe
     _ = gettext_for(request)
     application = await _mine(db, identity, application_id)
     request_in = PROGRAMS[PROGRAM_CODE].event(application, EventIn(type="withdrawn"), procedures.actor_of(identity))
-    await db.commit()
-    try:
-        await procedures.send_event(res.temporal, application.workflow_id, request_in)
-    except ServiceError as refused:
-        await record_refusal(request, refused.status_code)
+    refused = await send_from_page(request, db, res, application, request_in)
+    if refused is not None:
         return await _status_page(
             request, db, identity, application_id, problem=str(refused.detail), status_code=refused.status_code
         )

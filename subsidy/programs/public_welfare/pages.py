@@ -2,7 +2,7 @@
 with their posts and places, propose a person for an approved post (review and confirm), follow a placement through
 publicity to active and its schedule, withdraw, and report the end of the employment.
 
-On the same services as the JSON API (`procedures.submit_application`, `procedures.send_event`, the read model); the
+On the services of the JSON API (`procedures.submit_application`, `page_events.send_from_page`, the read model); the
 forms are the API's own (`PublicWelfarePostForm`, `PublicWelfarePlacementForm`), fed from the HTML fields.
 """
 
@@ -25,6 +25,7 @@ from subsidy.api.bindings import binding_of
 from subsidy.api.deps import ResourcesDep, SessionDep
 from subsidy.api.errors import Forbidden, NotFound, ServiceError, Unavailable
 from subsidy.api.pages.form_support import FieldError, error_message, field_errors, flat_values, nested
+from subsidy.api.pages.page_events import send_from_page
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
 from subsidy.api.pages.words import DECISION, PROGRAM, REASON, SCHEDULE_STATUS, STATUS, STEP
 from subsidy.api.read_model import application_out, get_visible_application, mask_id_number, mask_name
@@ -755,11 +756,8 @@ async def employment_ended(request: Request, application_id: str, db: SessionDep
     event = PROGRAMS[application.program].event(
         application, EventIn(type="employment_ended", date=ended.ended_on), procedures.actor_of(identity)
     )
-    await db.commit()
-    try:
-        await procedures.send_event(res.temporal, application.workflow_id, event)
-    except ServiceError as refused:
-        await record_refusal(request, refused.status_code)
+    refused = await send_from_page(request, db, res, application, event)
+    if refused is not None:
         return await _placement_page(
             request, db, identity, application, problem=_(str(refused.detail)), status_code=refused.status_code
         )
@@ -803,12 +801,9 @@ async def withdraw(request: Request, application_id: str, db: SessionDep, res: R
     _ = gettext_for(request)
     application = await _withdrawable(db, identity, application_id)
     event = PROGRAMS[application.program].event(application, EventIn(type="withdrawn"), procedures.actor_of(identity))
-    await db.commit()
     page = f"{PAGE_OF[application.program]}{application.id}"
-    try:
-        await procedures.send_event(res.temporal, application.workflow_id, event)
-    except ServiceError as refused:
-        await record_refusal(request, refused.status_code)
+    refused = await send_from_page(request, db, res, application, event)
+    if refused is not None:
         if application.program == PLACEMENT_PROGRAM:
             return await _placement_page(
                 request, db, identity, application, problem=_(str(refused.detail)), status_code=refused.status_code

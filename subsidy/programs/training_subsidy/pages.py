@@ -24,8 +24,9 @@ from starlette.datastructures import FormData
 from subsidy.api import procedures
 from subsidy.api.bindings import binding_of
 from subsidy.api.deps import ResourcesDep, SessionDep
-from subsidy.api.errors import Forbidden, NotFound, ServiceError, Unavailable
+from subsidy.api.errors import Forbidden, NotFound, Unavailable
 from subsidy.api.pages.form_support import FieldError, flat_values, nested
+from subsidy.api.pages.page_events import send_from_page
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
 from subsidy.api.pages.words import FIELD_ERROR, REASON, STATUS
 from subsidy.api.read_model import application_out, get_visible_application, mask_id_number
@@ -716,11 +717,8 @@ async def report_send(request: Request, application_id: str, db: SessionDep, res
         actual_cost=report.actual_cost,
     )
     request_in = PROGRAMS[PROGRAM_CODE].event(state.application, event, procedures.actor_of(identity))
-    await db.commit()
-    try:
-        await procedures.send_event(res.temporal, state.application.workflow_id, request_in)
-    except ServiceError as refused:
-        await record_refusal(request, refused.status_code)
+    refused = await send_from_page(request, db, res, state.application, request_in)
+    if refused is not None:
         return await _class_page(
             request, db, res, identity, application_id, problem=str(refused.detail), status_code=refused.status_code
         )
@@ -752,11 +750,8 @@ async def withdraw(request: Request, application_id: str, db: SessionDep, res: R
     request_in = PROGRAMS[PROGRAM_CODE].event(
         state.application, EventIn(type="withdrawn"), procedures.actor_of(identity)
     )
-    await db.commit()
-    try:
-        await procedures.send_event(res.temporal, state.application.workflow_id, request_in)
-    except ServiceError as refused:
-        await record_refusal(request, refused.status_code)
+    refused = await send_from_page(request, db, res, state.application, request_in)
+    if refused is not None:
         return await _class_page(
             request, db, res, identity, application_id, problem=str(refused.detail), status_code=refused.status_code
         )
