@@ -129,6 +129,14 @@ REFUSALS = (
     N_("the task is already done"),
     N_("the task is already cancelled"),
     N_("only the applicant may withdraw"),
+    N_("only the applicant may correct the application"),
+    N_("only a returned application can be corrected"),
+    N_("only the provider who filed the class plan may do this"),
+    N_("only the employer who proposed the placement may withdraw it"),
+    N_("only the employer who declared may withdraw"),
+    N_("the deadline for the completion report has passed"),
+    N_("publicity is over: the objection came too late"),
+    N_("documents are attached by the account that filed the application"),
 )
 
 REGISTRATION_KIND = {
