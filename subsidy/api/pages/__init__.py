@@ -19,9 +19,7 @@ from subsidy.api.pages import (
     auth_pages,
     calendar_pages,
     document_pages,
-    flexible_pages,
     letter_pages,
-    rent_start_pages,
 )
 from subsidy.api.pages.banner import load_acts_for
 from subsidy.api.pages.error_pages import install_error_pages
@@ -101,8 +99,6 @@ def install_pages(
     app.include_router(account_pages.router, dependencies=[Depends(load_acts_for)])
     # A person's flexible-employment insurance pages and the rent subsidy's "before you start" (before the form's
     # route, which they do not overlap): shared page modules of their own.
-    for module in (flexible_pages, rent_start_pages):
-        app.include_router(module.router, dependencies=[Depends(load_acts_for)])
     # Each program's own pages, as its declaration names them (shared modules once).
     for module_name in dict.fromkeys(program.pages for program in DECLARED if program.pages):
         app.include_router(importlib.import_module(module_name).router, dependencies=[Depends(load_acts_for)])

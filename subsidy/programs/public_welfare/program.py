@@ -197,6 +197,7 @@ FLEXIBLE_EMPLOYMENT_INSURANCE = Program(
     event_input=start.flexible_event,
     admit=start.admit_flexible,
     own_page="/my/flexible-insurance/{id}",
+    pages="subsidy.programs.public_welfare.flexible_pages",
     terminal_statuses=("rejected", "terminated", "withdrawn"),  # the subsidy runs until the employment ends
     steps=(Step(HR_STEP, "county_hr", HR_APPROVAL, acts=APPROVE_OR_REJECT),),
     documents=(

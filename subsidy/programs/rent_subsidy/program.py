@@ -66,6 +66,8 @@ PROGRAM = Program(
         DocumentKind("rent_receipts", N_("Rent payment receipts")),
     ),
     workflow_classes=(RentSubsidyWorkflow,),
+    # The rent form itself is still in subsidy/api/pages/applicant_pages.py, the first program's pages.
+    pages="subsidy.programs.rent_subsidy.pages",
     activities=(ProcedureActivities, CalendarActivities),
     policy_section="rent",
 )
