@@ -19,9 +19,9 @@ from subsidy.api import procedures
 from subsidy.api.audit import TimelineEntry
 from subsidy.api.bindings import binding_of
 from subsidy.api.deps import ResourcesDep, SessionDep
-from subsidy.api.errors import Forbidden, Invalid, Unavailable
+from subsidy.api.errors import Forbidden, Invalid
 from subsidy.api.pages.form_support import FieldError, field_errors, flat_values, nested
-from subsidy.api.pages.page_events import send_from_page
+from subsidy.api.pages.page_events import own_page, send_from_page, submit_from_page
 from subsidy.api.pages.timeline_words import TimelineLine, county_words, in_words
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
 from subsidy.api.pages.words import NEXT_STEP, PROGRAM, REASON, ROLE, SCHEDULE_STATUS, STATUS
@@ -154,7 +154,7 @@ async def my_applications(request: Request, db: SessionDep) -> Response:
             "STATUS": STATUS,
             "NEXT_STEP": NEXT_STEP,
             "PROGRAM": PROGRAM,
-            "page_of": lambda app: (PROGRAMS[app.program].own_page or "/my/applications/{id}").format(id=app.id),
+            "page_of": own_page,
         },
         identity=identity,
     )
@@ -275,20 +275,7 @@ async def rent_submit(request: Request, db: SessionDep, res: ResourcesDep) -> Re
     except ValidationError as error:
         errors = field_errors(error, rent_labels(_), RENT_FIELDS, _)
         return _form_page(request, identity, values, errors, status_code=400)
-    # The key made when the form was first shown: pressing "submit" twice, or going back, gives one application.
-    key = values["submission_key"][:100] or None
-    idempotency_key = f"page-{key}" if key else None
-    try:
-        application, _created = await procedures.submit_application(
-            db, res.temporal, res.settings.task_queue, identity, checked, idempotency_key, res.settings.today()
-        )
-    except Unavailable:
-        # The engine is away but the application is saved: the applicant sees it, and the worker starts it.
-        saved = await procedures.find_submission(db, identity, idempotency_key) if idempotency_key else None
-        if saved is None:
-            raise
-        return RedirectResponse(f"/my/applications/{saved.id}?saved=1", status_code=303)
-    return RedirectResponse(f"/my/applications/{application.id}?submitted=1", status_code=303)
+    return await submit_from_page(db, res, identity, checked, values["submission_key"])
 
 
 @router.get("/my/applications/{application_id}/withdraw", response_class=HTMLResponse)

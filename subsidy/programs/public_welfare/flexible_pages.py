@@ -12,15 +12,15 @@ import secrets
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from subsidy.api import procedures
 from subsidy.api.bindings import binding_of
 from subsidy.api.deps import ResourcesDep, SessionDep
-from subsidy.api.errors import Conflict, Forbidden, NotFound, Unavailable
+from subsidy.api.errors import Conflict, Forbidden, NotFound
 from subsidy.api.pages.form_support import FieldError, field_errors, flat_values
-from subsidy.api.pages.page_events import send_from_page
+from subsidy.api.pages.page_events import send_from_page, submit_from_page
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
 from subsidy.api.pages.words import N_, REASON, STATUS
 from subsidy.api.read_model import application_out, get_visible_application, mask_id_number
@@ -204,11 +204,8 @@ async def flexible_submit(request: Request, db: SessionDep, res: ResourcesDep) -
         checked = FlexibleInsuranceForm.model_validate(_body(person, values))
     except ValidationError as error:
         return _form_page(request, identity, person, values, _errors(error, _), status_code=400)
-    key = f"page-{values['submission_key'][:100]}"
     try:
-        application, _created = await procedures.submit_application(
-            db, res.temporal, res.settings.task_queue, identity, checked, key, res.settings.today()
-        )
+        return await submit_from_page(db, res, identity, checked, values["submission_key"])
     except Conflict as refused:
         # The exclusivity rule (or a subsidy already held), in words: the reason code leads the detail.
         await db.rollback()
@@ -225,12 +222,6 @@ async def flexible_submit(request: Request, db: SessionDep, res: ResourcesDep) -
             status_code=refused.status_code,
             identity=identity,
         )
-    except Unavailable:
-        saved = await procedures.find_submission(db, identity, key)
-        if saved is None:
-            raise
-        return RedirectResponse(f"{MINE}/{saved.id}?saved=1", status_code=303)
-    return RedirectResponse(f"{MINE}/{application.id}?submitted=1", status_code=303)
 
 
 async def _mine(db: SessionDep, identity: Identity, application_id: str) -> Any:

@@ -25,7 +25,7 @@ from subsidy.api.bindings import binding_of
 from subsidy.api.deps import ResourcesDep, SessionDep
 from subsidy.api.errors import Forbidden, NotFound, ServiceError, Unavailable
 from subsidy.api.pages.form_support import FieldError, error_message, field_errors, flat_values, nested
-from subsidy.api.pages.page_events import send_from_page
+from subsidy.api.pages.page_events import send_from_page, submit_from_page
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
 from subsidy.api.pages.words import DECISION, PROGRAM, REASON, SCHEDULE_STATUS, STATUS, STEP
 from subsidy.api.read_model import application_out, get_visible_application, mask_id_number, mask_name
@@ -325,17 +325,10 @@ async def declare_submit(request: Request, db: SessionDep, res: ResourcesDep) ->
     except ValidationError as error:
         errors = _declaration_errors(error, _filled_rows(values), _)
         return _declaration_form(request, identity, bound, values, errors, today_year=today_year, status_code=400)
-    key = values["submission_key"][:100] or None
-    idempotency_key = f"page-{key}" if key else None
     try:
-        application, _created = await procedures.submit_application(
-            db, res.temporal, res.settings.task_queue, identity, checked, idempotency_key, res.settings.today()
-        )
+        return await submit_from_page(db, res, identity, checked, values["submission_key"])
     except Unavailable:
-        saved = await procedures.find_submission(db, identity, idempotency_key) if idempotency_key else None
-        if saved is None:
-            raise
-        return RedirectResponse(f"/employer/declarations/{saved.id}?saved=1", status_code=303)
+        raise  # the engine is away and nothing was saved: the service's 503 page
     except ServiceError as refused:
         await record_refusal(request, refused.status_code)
         problem = _refusal_words(refused, _)
@@ -349,7 +342,6 @@ async def declare_submit(request: Request, db: SessionDep, res: ResourcesDep) ->
             problem=problem,
             status_code=refused.status_code,
         )
-    return RedirectResponse(f"/employer/declarations/{application.id}?submitted=1", status_code=303)
 
 
 # ---- my declarations and their posts -------------------------------------------------------------------
@@ -621,17 +613,10 @@ async def placement_submit(request: Request, db: SessionDep, res: ResourcesDep) 
     except ValidationError as error:
         errors = field_errors(error, placement_labels(_), PERSON_FIELDS, _, messages=MESSAGES)
         return _placement_form(request, identity, post, values, errors, status_code=400)
-    key = values["submission_key"][:100] or None
-    idempotency_key = f"page-{key}" if key else None
     try:
-        application, _created = await procedures.submit_application(
-            db, res.temporal, res.settings.task_queue, identity, checked, idempotency_key, res.settings.today()
-        )
+        return await submit_from_page(db, res, identity, checked, values["submission_key"])
     except Unavailable:
-        saved = await procedures.find_submission(db, identity, idempotency_key) if idempotency_key else None
-        if saved is None:
-            raise
-        return RedirectResponse(f"/employer/placements/{saved.id}?saved=1", status_code=303)
+        raise  # the engine is away and nothing was saved: the service's 503 page
     except ServiceError as refused:
         await record_refusal(request, refused.status_code)
         return _placement_form(
@@ -643,7 +628,6 @@ async def placement_submit(request: Request, db: SessionDep, res: ResourcesDep) 
             problem=_refusal_words(refused, _),
             status_code=refused.status_code,
         )
-    return RedirectResponse(f"/employer/placements/{application.id}?submitted=1", status_code=303)
 
 
 # ---- following a placement -------------------------------------------------------------------------------

@@ -24,9 +24,9 @@ from starlette.datastructures import FormData
 from subsidy.api import procedures
 from subsidy.api.bindings import binding_of
 from subsidy.api.deps import ResourcesDep, SessionDep
-from subsidy.api.errors import Forbidden, NotFound, Unavailable
+from subsidy.api.errors import Forbidden, NotFound
 from subsidy.api.pages.form_support import FieldError, flat_values, nested
-from subsidy.api.pages.page_events import send_from_page
+from subsidy.api.pages.page_events import send_from_page, submit_from_page
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
 from subsidy.api.pages.words import FIELD_ERROR, REASON, STATUS
 from subsidy.api.read_model import application_out, get_visible_application, mask_id_number
@@ -320,18 +320,7 @@ async def plan_submit(request: Request, db: SessionDep, res: ResourcesDep) -> Re
     except ValidationError as error:
         errors = plan_errors(error, plan, _)
         return _plan_form(request, identity, provider, plan.values, plan.rows, errors, status_code=400)
-    # The key made when the form was first shown: pressing "submit" twice, or going back, gives one class.
-    key = f"page-{plan.values['submission_key'][:100]}"
-    try:
-        application, _created = await procedures.submit_application(
-            db, res.temporal, res.settings.task_queue, identity, checked, key, res.settings.today()
-        )
-    except Unavailable:
-        saved = await procedures.find_submission(db, identity, key)
-        if saved is None:
-            raise
-        return RedirectResponse(f"{CLASSES}/{saved.id}?saved=1", status_code=303)
-    return RedirectResponse(f"{CLASSES}/{application.id}?submitted=1", status_code=303)
+    return await submit_from_page(db, res, identity, checked, plan.values["submission_key"])
 
 
 # ---- my classes -----------------------------------------------------------------------------------------------
