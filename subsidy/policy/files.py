@@ -6,8 +6,8 @@ file too: its `id` (or `code`), `jurisdiction`, `valid_from` and `valid_to` are 
 copies inside `parameters`; the bookkeeping fields (status, who loaded and approved it, when, source,
 difference) are the service's and are ignored. The schema of every program is its dataclass in
 `subsidy.policy.versions`: unknown keys are refused, a missing key that has a default takes it, money and shares
-are decimal text, dates YYYY-MM-DD, counts are whole numbers ≥ 0, shares lie between 0 and 1. Every problem is
-listed with its path (`rent.monthly_cap`).
+are decimal text, dates YYYY-MM-DD, counts are whole numbers ≥ 0, shares and ratios lie between 0 and 1. Every
+problem is listed with its path (`rent.monthly_cap`).
 
 `shipped/*.yaml` are the versions the service starts with (baotou-2023, baotou-2025): seeded through this
 same loader as approved by "system".
@@ -256,7 +256,7 @@ def _leaf_problem(value: Any, kind: Any, name: str) -> str | None:
             return "not a decimal number"
         if not number.is_finite():
             return "not a finite number"
-        if name.endswith("share"):
+        if name.endswith(("share", "ratio")):
             return None if Decimal(0) <= number <= Decimal(1) else "a share must lie between 0 and 1"
         try:
             to_money(number)

@@ -23,6 +23,10 @@ from typing import Any
 from subsidy.policy.money import to_money
 
 __all__ = [
+    "BlindMassageParams",
+    "DispatchReferralParams",
+    "GraduateHiringParams",
+    "OverQuotaParams",
     "PlacementParams",
     "PolicyVersion",
     "RentSubsidyParams",
@@ -183,6 +187,93 @@ class TrainingParams:
 
 
 @dataclass(frozen=True)
+class OverQuotaParams:
+    """Over-quota employment reward (超比例安排残疾人就业奖励), 包府办发〔2023〕43号 (三) 2."""
+
+    quota_ratio: Decimal = Decimal("0.015")
+    # 财税〔2015〕72号: a person with a grade 1 or 2 certificate counts as two.
+    severe_grades: tuple[int, ...] = (1, 2)
+    severe_counts_as: int = 2
+    # How the part of a person above the ratio is treated: "whole_persons" counts only whole persons above the
+    # required number (counted 7 − required 3.0 → 4; 7 − 3.2 → 3); "exact" would reward the fraction too.
+    fraction_rule: str = "whole_persons"
+    reward_minimum_wage_months: int = 5
+    excluded_unit_kinds: tuple[str, ...] = ("state_funded", "concentrated_placement")
+    # Interpretation: the plan does not say who pays; like R and T, the City DPF pays half.
+    city_share: Decimal = Decimal("0.5")
+    clause: str = f"{_PLAN} (三) 2"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severe_grades", tuple(self.severe_grades))
+        object.__setattr__(self, "excluded_unit_kinds", tuple(self.excluded_unit_kinds))
+        _require_fraction(self.quota_ratio, "over_quota quota_ratio")
+        _require_fraction(self.city_share, "over_quota city_share")
+        if self.fraction_rule not in ("whole_persons", "exact"):
+            raise ValueError("over_quota fraction_rule must be whole_persons or exact")
+        _require_not_negative(
+            severe_counts_as=self.severe_counts_as, reward_minimum_wage_months=self.reward_minimum_wage_months
+        )
+
+
+@dataclass(frozen=True)
+class GraduateHiringParams:
+    """Subsidy for employing a fresh graduate with a disability (安置残疾人应届高校毕业生), (三) 2."""
+
+    # Interpretation (POLICY.md): many local rules use the two-year job-seeking period (择业期) after graduation.
+    hire_within_years_of_graduation: int = 2
+    min_contract_months: int = 12
+    subsidy_years: int = 3
+    yearly_minimum_wage_months: int = 5
+    # Interpretation: the plan does not say who pays; like R and T, the City DPF pays half.
+    city_share: Decimal = Decimal("0.5")
+    clause: str = f"{_PLAN} (三) 2"
+
+    def __post_init__(self) -> None:
+        _require_fraction(self.city_share, "graduate_hiring city_share")
+        _require_not_negative(
+            hire_within_years_of_graduation=self.hire_within_years_of_graduation,
+            min_contract_months=self.min_contract_months,
+            subsidy_years=self.subsidy_years,
+            yearly_minimum_wage_months=self.yearly_minimum_wage_months,
+        )
+
+
+@dataclass(frozen=True)
+class DispatchReferralParams:
+    """Reward to a labour dispatch agency for a referral into employment (推荐残疾人就业), (三) 2."""
+
+    reward: Decimal = Decimal("500.00")
+    min_employment_months: int = 12
+    # Interpretation: the plan does not say who pays; like R and T, the City DPF pays half.
+    city_share: Decimal = Decimal("0.5")
+    clause: str = f"{_PLAN} (三) 2"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reward", to_money(self.reward))
+        _require_fraction(self.city_share, "dispatch_referral city_share")
+        _require_not_negative(min_employment_months=self.min_employment_months)
+
+
+@dataclass(frozen=True)
+class BlindMassageParams:
+    """Social insurance subsidy for blind massage practitioners (盲人按摩从业人员社会保险补贴), (八) 2."""
+
+    insurance_paid_share: Decimal = Decimal("0.5")
+    max_years_per_person: int = 15
+    # The certificate's category digit: 1 is visual disability.
+    eligible_categories: tuple[int, ...] = (1,)
+    # "Paid by the city": all of it.
+    city_share: Decimal = Decimal("1")
+    clause: str = f"{_PLAN} (八) 2"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "eligible_categories", tuple(self.eligible_categories))
+        _require_fraction(self.insurance_paid_share, "blind_massage insurance_paid_share")
+        _require_fraction(self.city_share, "blind_massage city_share")
+        _require_not_negative(max_years_per_person=self.max_years_per_person)
+
+
+@dataclass(frozen=True)
 class PolicyVersion:
     """One version: what it is and where it applies, which a version must state, and each program's parameters.
 
@@ -214,6 +305,10 @@ class PolicyVersion:
     rent: RentSubsidyParams = field(default_factory=RentSubsidyParams)
     placement: PlacementParams = field(default_factory=PlacementParams)
     training: TrainingParams = field(default_factory=TrainingParams)
+    over_quota: OverQuotaParams = field(default_factory=OverQuotaParams)
+    graduate_hiring: GraduateHiringParams = field(default_factory=GraduateHiringParams)
+    dispatch_referral: DispatchReferralParams = field(default_factory=DispatchReferralParams)
+    blind_massage: BlindMassageParams = field(default_factory=BlindMassageParams)
 
     def __post_init__(self) -> None:
         if not self.code:

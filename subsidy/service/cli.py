@@ -275,6 +275,36 @@ async def calendar_command(database_url: str, action: str, file: Path | None) ->
     return 0
 
 
+async def minimum_wage_command(database_url: str, action: str, file: Path | None) -> int:
+    """`subsidy minimum-wage list` and `subsidy minimum-wage load FILE` (standards, as in the shipped file)."""
+    from subsidy.db.minimum_wages import store_standard, stored_standards
+    from subsidy.db.session import create_engine, session_factory
+    from subsidy.policy.minimum_wage import read_standards
+
+    standards = ()
+    if action == "load":
+        assert file is not None
+        try:
+            standards = read_standards(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, TypeError, ArithmeticError) as error:
+            print(f"subsidy minimum-wage load: {file}: {error}", file=sys.stderr)
+            return 1
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        sessions = session_factory(engine)
+        for standard in standards:
+            async with sessions.begin() as session:
+                added = await store_standard(session, standard, loaded_by=os.environ.get("USER") or "cli")
+            print(f"{standard.code}: {'loaded' if added else 'already stored, left unchanged'}")
+        async with sessions() as session:
+            for known in await stored_standards(session):
+                tiers = " / ".join(f"{tier}: {amount}" for tier, amount in sorted(known.monthly_by_tier.items()))
+                print(f"{known.code}  from {known.valid_from.isoformat()}  {tiers}  {known.document}")
+    finally:
+        await engine.dispose()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="subsidy", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -297,6 +327,11 @@ def main(argv: list[str] | None = None) -> int:
     calendar_actions.add_parser("list", help="the years known, with their sources")
     load = calendar_actions.add_parser("load", help="load (or replace) a year from its year file (README)")
     load.add_argument("file", type=Path)
+    run_wages = commands.add_parser("minimum-wage", help="the monthly minimum wage standards (DATABASE_URL)")
+    wage_actions = run_wages.add_subparsers(dest="action", required=True)
+    wage_actions.add_parser("list", help="the standards stored, with their documents")
+    load_wages = wage_actions.add_parser("load", help="add the standards of a file (shape: the shipped one)")
+    load_wages.add_argument("file", type=Path)
     run_audit = commands.add_parser("audit", help="auditors' checks")
     run_audit.add_argument("check", choices=["verify"], help="verify: recompute the audit log's hash chain")
     accounts_cli.add_parser(commands)
@@ -316,7 +351,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "worker":
         return asyncio.run(worker())
     settings = get_settings()
-    if args.command in ("replay", "audit", "policy", "calendar", "accounts") and not settings.database_url:
+    if (
+        args.command in ("replay", "audit", "policy", "calendar", "minimum-wage", "accounts")
+        and not settings.database_url
+    ):
         # Against a running `subsidy up`: its keys and folders are those of the embedded home.
         os.environ["SUBSIDY_EMBEDDED"] = "1"
         get_settings.cache_clear()
@@ -337,12 +375,13 @@ def main(argv: list[str] | None = None) -> int:
         from subsidy.service.policy_command import policy_command
 
         return asyncio.run(policy_command(settings, args))
-    if args.command == "calendar":
+    if args.command in ("calendar", "minimum-wage"):
         from subsidy.service.auditing import embedded_database_url
 
         # Against a running `subsidy up` when DATABASE_URL is unset.
         database_url = settings.database_url or embedded_database_url(settings)
-        return asyncio.run(calendar_command(database_url, args.action, getattr(args, "file", None)))
+        command = calendar_command if args.command == "calendar" else minimum_wage_command
+        return asyncio.run(command(database_url, args.action, getattr(args, "file", None)))
     if args.command == "api":
         uvicorn.run("subsidy.api.app:create_app", factory=True, host=args.host, port=args.port)
         return 0

@@ -66,10 +66,14 @@ DEMO_BINDINGS = {
 
 async def seed_policies(sessions: async_sessionmaker[AsyncSession]) -> None:
     """Load the shipped version files (subsidy/policy/shipped) through the administrator's loader, approved by
-    "system": they are the baseline. A version already in the database is left as it is (it may be pinned)."""
+    "system": they are the baseline. A version already in the database is left as it is (it may be pinned). The
+    shipped minimum wage standards (subsidy/policy/shipped/minimum-wage.yaml) are seeded the same way."""
     from subsidy.api.errors import ServiceError
     from subsidy.api.policy_versions import SYSTEM, load_version
+    from subsidy.db.minimum_wages import seed_minimum_wages
 
+    async with sessions.begin() as session:
+        await seed_minimum_wages(session)
     for name, version in shipped_versions():
         async with sessions.begin() as session:
             if await session.get(PolicyVersionRow, version.code) is not None:

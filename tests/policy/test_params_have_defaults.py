@@ -23,7 +23,15 @@ def _has_default(spec: dataclasses.Field) -> bool:  # type: ignore[type-arg]
 
 
 def test_the_program_sections_are_found() -> None:
-    assert [spec.name for spec in SECTIONS] == ["rent", "placement", "training"]
+    assert [spec.name for spec in SECTIONS] == [
+        "rent",
+        "placement",
+        "training",
+        "over_quota",
+        "graduate_hiring",
+        "dispatch_referral",
+        "blind_massage",
+    ]
 
 
 @pytest.mark.parametrize("section", SECTIONS, ids=lambda spec: spec.name)
