@@ -152,6 +152,11 @@ class Program:
     # The module of its own pages (an APIRouter named `router`), by name: the pages import the registry for their
     # words, so the registry cannot import the pages; `install_pages` imports it when the pages are installed.
     pages: str | None = None
+    # The module that puts its applications in words for the officials' task page, by name (the pages import the
+    # registry): `sections(db, _, application, task, county_name)` -> [Section], `summary(_, task, application)` ->
+    # the inbox's line, `preview(db, _, application, task, decision, values, today)` -> Preview for an approval
+    # (see subsidy/api/pages/task_views.py). None for the programs that task_views.py describes itself.
+    task_words: str | None = None
 
     def event(self, application: Application, event: EventIn, actor: Actor) -> Any:
         """The argument of the workflow's `event` update, after refusing any field this event does not use."""

@@ -16,7 +16,10 @@ each type). Everything else is here:
 - `handle_event` / `check_event` for each workflow's `event` update, and `stop` (withdrawal, closure, employment
   ended...): the status, the open tasks cancelled, the months not yet paid cancelled;
 - `pay_schedule`: each period paid when it ends (periods already over at once), `continue_as_new` after
-  `PAYMENTS_PER_RUN` payments, `completed` after the last.
+  `PAYMENTS_PER_RUN` payments, `completed` after the last; `pay_once` for a single payment (a reward, a year);
+- `wait_until`: a durable timer that a stop cuts short (a year of employment);
+- the shared policy data: `minimum_wage` (the standard in force for a county on a day), and granting or releasing
+  what an application holds in the person registry (`grant_person_records`, `release_person_records`).
 
 One step at a time: the run and every message handler take `self._lock` around their steps, so a withdrawal never
 slips between a record and the task it opens. The command sequence of every path is what each workflow issued
@@ -35,7 +38,16 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from subsidy.activities.names import CHANGE_STATUS, ESCALATE_OVERDUE_TASK, OPEN_TASK, RECORD_DECISION
+    from subsidy.activities.names import (
+        CHANGE_STATUS,
+        ESCALATE_OVERDUE_TASK,
+        GRANT_PERSON_RECORDS,
+        MINIMUM_WAGE_ON,
+        OPEN_TASK,
+        POST_PAYMENT,
+        RECORD_DECISION,
+        RELEASE_PERSON_RECORDS,
+    )
     from subsidy.workflows.common import CHINA, check_decision, db_step, end_of_day, require_role
     from subsidy.workflows.contracts import (
         CONFLICT,
@@ -49,10 +61,13 @@ with workflow.unsafe.imports_passed_through():
         EventResult,
         OpenTaskInput,
         OverdueInput,
+        PaymentInput,
+        PaymentResult,
         ScheduleMonth,
         StatusChange,
         WorkflowView,
     )
+    from subsidy.workflows.shared_data_contracts import MinimumWageQuery, MinimumWageUsed, PersonRecordsChange
 
 PAYMENTS_PER_RUN = 12
 
@@ -416,6 +431,52 @@ class Procedure:
         async with self._lock:
             if self._stopped is None:
                 await self.change_status(StatusChange(self.application_id, "completed", "system", "completed"))
+
+    async def pay_once(self, payment: ScheduleMonth) -> None:
+        """Post one payment now (a reward, a year of a subsidy) with the shares its decision recorded; the caller holds
+        the lock. Posting is idempotent per application and period, so a retried activity pays once."""
+        await self.step(
+            POST_PAYMENT,
+            PaymentInput(
+                application_id=self.application_id,
+                program=self._input.program,
+                county=self._input.county,
+                period=payment.period,
+                amount=payment.amount,
+                city_share=payment.city_share,
+                county_share=payment.county_share,
+            ),
+            result_type=PaymentResult,
+        )
+        payment.status = "paid"
+
+    # ---- waiting ----------------------------------------------------------------------------------
+
+    async def wait_until(self, moment: datetime) -> bool:
+        """A durable timer to `moment` that a stop cuts short: True when the moment came, False on a stop."""
+        while workflow.now() < moment and self._stopped is None:
+            try:
+                await workflow.wait_condition(lambda: self._stopped is not None, timeout=moment - workflow.now())
+            except TimeoutError:
+                pass
+        return self._stopped is None
+
+    # ---- shared policy data -----------------------------------------------------------------------
+
+    async def minimum_wage(self, county: str, on: date) -> MinimumWageUsed:
+        """The monthly minimum wage standard in force for `county` on `on` (its answer is in the history)."""
+        used: MinimumWageUsed = await self.step(
+            MINIMUM_WAGE_ON, MinimumWageQuery(county, on), result_type=MinimumWageUsed
+        )
+        return used
+
+    async def grant_person_records(self, reason: str) -> None:
+        """What the application claimed in the person registry is granted (it was approved)."""
+        await self.step(GRANT_PERSON_RECORDS, PersonRecordsChange(self.application_id, reason), result_type=int)
+
+    async def release_person_records(self, reason: str) -> None:
+        """What the application held in the person registry is given back (it ended unpaid, or ended early)."""
+        await self.step(RELEASE_PERSON_RECORDS, PersonRecordsChange(self.application_id, reason), result_type=int)
 
     # ---- the end ----------------------------------------------------------------------------------
 

@@ -8,11 +8,13 @@ on the pinned policy version, so the amounts shown are the amounts the workflow 
 
 from __future__ import annotations
 
+import importlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy import select
@@ -162,6 +164,14 @@ def _day(text: Any) -> date | None:
         return None
 
 
+def own_words(program: str) -> ModuleType | None:
+    """The program's own task words (`Program.task_words`), for a program that declares them."""
+    declared = PROGRAMS.get(program)
+    if declared is None or declared.task_words is None:
+        return None
+    return importlib.import_module(declared.task_words)
+
+
 # ---- the application, per program ----------------------------------------------------------------------------------
 
 
@@ -170,6 +180,10 @@ async def application_sections(
 ) -> list[Section]:
     form: dict[str, Any] = application.form or {}
     program = application.program
+    own = own_words(program)
+    if own is not None:
+        sections: list[Section] = await own.sections(db, _, application, task, county_name)
+        return sections
     if program == "rent_subsidy":
         return _rent_sections(_, application, form, county_name)
     if program == "training_subsidy":
@@ -452,6 +466,9 @@ def inbox_summary(_: Gettext, task: Task, application: Application | None) -> st
         return ""
     form = application.form or {}
     program = application.program
+    own = own_words(program)
+    if own is not None:
+        return str(own.summary(_, task, application))
     if program == "rent_subsidy":
         lease = form.get("lease", {})
         return _("Rent %(rent)s a month; licence of %(licence)s") % {
@@ -539,6 +556,10 @@ async def preview(
                 _("Nothing will be paid."),
             ]
         )
+    own = own_words(program)
+    if own is not None:
+        outcome: Preview = await own.preview(db, _, application, task, decision, values, today)
+        return outcome
     if program == "rent_subsidy":
         return await _rent_preview(db, _, application, form, values, today)
     if program == "training_subsidy":
