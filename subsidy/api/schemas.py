@@ -148,6 +148,7 @@ class EventIn(BaseModel):
         "corrected",
         "objection",
         "completion_report",
+        "employment_confirmed",
         "employment_ended",
     ]
     date: dt.date | None = None
