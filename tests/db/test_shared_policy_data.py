@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -115,3 +116,39 @@ async def test_a_released_employment_can_be_claimed_again(sessions: async_sessio
             .order_by(PersonProgramRecord.recorded_at)
         )
         assert list(statuses) == ["released", "claimed"]
+
+
+async def test_the_command_lists_loads_and_refuses_standards(
+    database_url: str, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    import yaml
+
+    from subsidy.policy.minimum_wage import standard_to_json
+    from tests.api.test_calendar_api import _cli
+
+    code = f"cli-{uuid.uuid4().hex[:8]}"
+    later = MinimumWageStandard(
+        code=code,
+        region="150000",
+        document="命令行测试标准",
+        valid_from=date(2097, 1, 1),
+        description="test",
+        monthly_by_tier={1: Decimal("2222.00")},
+        county_tiers={"150204": 1},
+    )
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump({"standards": [standard_to_json(later)]}, allow_unicode=True), encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("standards:\n  - code: x\n", encoding="utf-8")
+
+    status, output = await _cli("minimum-wage", "list", database_url=database_url)
+    assert status == 0 and "nmg-2021" in output and "1: 1980.00 / 2: 1910.00 / 3: 1850.00" in output
+    status, output = await _cli("minimum-wage", "load", str(good), database_url=database_url)
+    assert status == 0 and f"{code}: loaded" in output
+    status, output = await _cli("minimum-wage", "load", str(good), database_url=database_url)
+    assert status == 0 and f"{code}: already stored, left unchanged" in output
+    status, output = await _cli("minimum-wage", "load", str(bad), database_url=database_url)
+    assert status == 1 and "missing keys" in output
+    async with sessions() as session:
+        found = await minimum_wage(session, "150204", date(2097, 1, 1))
+    assert found is not None and found.monthly == Decimal("2222.00")
