@@ -23,6 +23,7 @@ from subsidy.api.routers import (
     policies,
     public_welfare,
     registrations,
+    reports,
     tasks,
 )
 from subsidy.db.session import create_engine, session_factory
@@ -72,6 +73,7 @@ def create_app(resources: Resources | None = None, *, cookie_secure: bool | None
         audit,
         calendar,
         documents,
+        reports,
     ):
         app.include_router(module.router)
     app.include_router(account_admin.router)

@@ -112,6 +112,15 @@ def attribute(*path: str) -> Callable[[Any], str | None]:
 
 
 @dataclass(frozen=True)
+class NewEmployment:
+    """What of a program the annual report counts as new employment: an application approved at one of `steps`
+    that is now in one of `statuses` (it took up the job, the business or the post), in the year of that approval."""
+
+    steps: tuple[str, ...]
+    statuses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Program:
     code: str
     title: str  # marked with N_
@@ -157,6 +166,8 @@ class Program:
     # the inbox's line, `preview(db, _, application, task, decision, values, today)` -> Preview for an approval
     # (see subsidy/api/pages/task_views.py). None for the programs that task_views.py describes itself.
     task_words: str | None = None
+    # Whether, and how, it counts towards the annual report's new employment.
+    new_employment: NewEmployment | None = None
 
     def event(self, application: Application, event: EventIn, actor: Actor) -> Any:
         """The argument of the workflow's `event` update, after refusing any field this event does not use."""

@@ -71,9 +71,11 @@ async def seed_policies(sessions: async_sessionmaker[AsyncSession]) -> None:
     from subsidy.api.errors import ServiceError
     from subsidy.api.policy_versions import SYSTEM, load_version
     from subsidy.db.minimum_wages import seed_minimum_wages
+    from subsidy.db.plans import seed_plans
 
     async with sessions.begin() as session:
         await seed_minimum_wages(session)
+        await seed_plans(session)
     for name, version in shipped_versions():
         async with sessions.begin() as session:
             if await session.get(PolicyVersionRow, version.code) is not None:

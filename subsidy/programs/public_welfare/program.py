@@ -17,6 +17,7 @@ from subsidy.programs.model import (
     BoundParty,
     DecisionValue,
     DocumentKind,
+    NewEmployment,
     Program,
     Step,
     attribute,
@@ -178,6 +179,8 @@ PLACEMENT = Program(
         DocumentKind("labour_contract", N_("Labour contract")),
         DocumentKind("disability_certificate", N_("Disability certificate")),
     ),
+    # A placement that took up its post after County HR approved it.
+    new_employment=NewEmployment((HR_STEP,), ("active", "completed", "terminated")),
     # The employer is the one who declared the post (`admit_placement`): the form names no organisation.
     bound_party=BoundParty("employer", None, "not_bound_to_this_organisation"),
     pages="subsidy.programs.public_welfare.pages",

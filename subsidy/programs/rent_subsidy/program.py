@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from subsidy.activities.calendar import CalendarActivities
 from subsidy.activities.procedure import ProcedureActivities
-from subsidy.programs.model import N_, BoundParty, DecisionValue, DocumentKind, Program, Step, attribute
+from subsidy.programs.model import (
+    N_,
+    BoundParty,
+    DecisionValue,
+    DocumentKind,
+    NewEmployment,
+    Program,
+    Step,
+    attribute,
+)
 from subsidy.programs.rent_subsidy.form import RentSubsidyForm
 from subsidy.programs.rent_subsidy.start import rent_event, rent_input
 from subsidy.programs.rent_subsidy.workflow import ESCALATION_STEP, REVIEW_STEP, RentSubsidyWorkflow
@@ -53,6 +62,8 @@ PROGRAM = Program(
             "of your new household registration"
         ),
     },
+    # A start-up whose rent subsidy is approved (POLICY.md: the annual report's new employment).
+    new_employment=NewEmployment((REVIEW_STEP, ESCALATION_STEP), ("approved", "active", "completed", "terminated")),
     bound_party=BoundParty(
         "person",
         attribute("applicant", "id_number"),
