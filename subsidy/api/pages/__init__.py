@@ -21,6 +21,7 @@ from subsidy.api.pages import (
     document_pages,
     letter_pages,
     minimum_wage_pages,
+    report_pages,
 )
 from subsidy.api.pages.banner import load_acts_for
 from subsidy.api.pages.error_pages import install_error_pages
@@ -96,6 +97,7 @@ def install_pages(
         document_pages,
         letter_pages,
         minimum_wage_pages,
+        report_pages,
     ):
         app.include_router(module.router, dependencies=[Depends(load_acts_for)])
     app.include_router(account_pages.router, dependencies=[Depends(load_acts_for)])
