@@ -17,7 +17,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from subsidy.api.annual_report import TRACEABLE, annual_report, figure_rows, report_csv_rows
 from subsidy.api.deps import ResourcesDep, SessionDep
 from subsidy.api.errors import Forbidden, Invalid
 from subsidy.api.pages.charts import bar_chart
@@ -26,6 +25,8 @@ from subsidy.api.pages.words import N_, PROGRAM, STATUS
 from subsidy.api.routers.reports import report_scope
 from subsidy.policy.counties import BAOTOU_CITY_CODE, BAOTOU_COUNTIES, BAOTOU_COUNTIES_EN
 from subsidy.policy.plans import ACTION_STATUSES
+from subsidy.reports.annual import annual_report, report_csv_rows
+from subsidy.reports.figures import TRACEABLE, figure_rows
 
 router = APIRouter(include_in_schema=False)
 PATH = "/reports/annual"

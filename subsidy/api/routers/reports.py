@@ -11,13 +11,14 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from subsidy.api.annual_report import REPORT_ROLES, TRACEABLE, annual_report, figure_rows, report_csv_rows
 from subsidy.api.deps import CurrentUser, ResourcesDep, SessionDep
 from subsidy.api.errors import Forbidden, Invalid, NotFound, documented
 from subsidy.api.security import Identity
 from subsidy.forms.text import PlainText
 from subsidy.policy.counties import BAOTOU_CITY_CODE, BAOTOU_COUNTIES
 from subsidy.policy.plans import ACTION_STATUSES
+from subsidy.reports.annual import REPORT_ROLES, annual_report, report_csv_rows
+from subsidy.reports.figures import TRACEABLE, figure_rows
 
 router = APIRouter(prefix="/api/v1", tags=["reports"], responses=documented(401, 403))
 
