@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     # see `processes()`); the archiver and the starter run once, in `subsidy up` itself.
     api_processes: int | None = Field(default=None, ge=1, le=64, alias="SUBSIDY_API_PROCESSES")
     worker_processes: int | None = Field(default=None, ge=1, le=64, alias="SUBSIDY_WORKER_PROCESSES")
+    # The day (MM-DD, China time) each year on which the counties' annual report tasks open (a Temporal Schedule).
+    annual_report_opens: str = Field(
+        default="11-01", pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$", alias="SUBSIDY_ANNUAL_REPORT_OPENS"
+    )
     # The zone in which a subsidy month ends and a working day begins.
     timezone: str = Field(default="Asia/Shanghai", alias="SUBSIDY_TIMEZONE")
     # Browser origins (comma-separated, e.g. the Temporal UI's http://localhost:8233) that may call the auditors'

@@ -178,11 +178,12 @@ class ProcedureActivities:
                 )
             )
             # The other open task of the round (review or escalation) is settled by the same decision.
-            await session.execute(
-                update(Task)
-                .where(Task.application_id == application_id, Task.status.in_(("open", "claimed")))
-                .values(status="cancelled", closed_at=record.at)
-            )
+            if record.settles_round:
+                await session.execute(
+                    update(Task)
+                    .where(Task.application_id == application_id, Task.status.in_(("open", "claimed")))
+                    .values(status="cancelled", closed_at=record.at)
+                )
             await session.execute(
                 update(Application).where(Application.id == application_id).values(status=record.new_status)
             )

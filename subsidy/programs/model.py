@@ -73,6 +73,9 @@ class Step:
     acts: tuple[tuple[str, str], ...] = ()
     # The decision needs a written reason even to approve (a City override).
     reason_to_approve: bool = False
+    # The words of the decision's text box where "Reason" does not fit (a county report's narrative); marked with N_.
+    reason_label: str = ""
+    reason_hint: str = ""
 
 
 @dataclass(frozen=True)

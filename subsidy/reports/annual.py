@@ -108,6 +108,7 @@ async def annual_report(
     scope = await county_figures(session, year, county)
     by_county = [await county_figures(session, year, code) for code in counties] if county is None else []
     plans = await plan_progress(session, year, county, on, jurisdiction)
+    reports = await county_reports(session, year, county)
     return {
         "year": year,
         "county": county,
@@ -115,6 +116,7 @@ async def annual_report(
         "as_of": on.isoformat(),
         "figures": scope.as_json(),
         "counties": [figures.as_json() for figures in by_county],
+        "county_reports": reports,
         "plans": [
             {
                 "code": plan.code,
@@ -207,4 +209,37 @@ def report_csv_rows(report: dict[str, Any], county_name: Any) -> list[list[str]]
                     action["status"],
                 ]
             )
+    return rows
+
+
+async def county_reports(session: AsyncSession, year: int, county: str | None) -> list[dict[str, Any]]:
+    """The counties' yearly reports of `year`: which are open, which submitted (and when, by whom), which overdue."""
+    from sqlalchemy import select
+
+    from subsidy.db.models import Application, Task
+    from subsidy.programs.county_annual_report.contracts import PROGRAM, SUBMIT_STEP
+    from subsidy.programs.county_annual_report.models import CountyReport
+
+    query = (
+        select(Application, CountyReport, Task)
+        .outerjoin(CountyReport, CountyReport.application_id == Application.id)
+        .outerjoin(Task, (Task.application_id == Application.id) & (Task.step == SUBMIT_STEP))
+        .where(Application.program == PROGRAM, Application.form["year"].as_integer() == year)
+        .order_by(Application.county)
+    )
+    if county is not None:
+        query = query.where(Application.county == county)
+    rows = []
+    for application, report, task in (await session.execute(query)).all():
+        rows.append(
+            {
+                "application_id": str(application.id),
+                "county": application.county,
+                "status": "submitted" if report is not None else ("overdue" if task and task.overdue else "open"),
+                "due_at": task.due_at.isoformat() if task and task.due_at else None,
+                "submitted_at": report.submitted_at.isoformat() if report else None,
+                "submitted_by": report.submitted_by if report else None,
+                "figures_sha256": report.figures_sha256 if report else None,
+            }
+        )
     return rows

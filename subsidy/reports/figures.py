@@ -30,7 +30,6 @@ from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subsidy.db.models import Application, Decision, LedgerEntry, Person, Task
-from subsidy.programs.registry import DECLARED
 from subsidy.programs.training_subsidy.contracts import COMPLETION_REVIEW_STEP
 from subsidy.programs.training_subsidy.models import TrainingClass, TrainingEnrolment
 
@@ -182,6 +181,9 @@ async def _served_person_ids(session: AsyncSession, year: int, county: str | Non
 
 
 async def _new_employment(session: AsyncSession, year: int, county: str | None) -> dict[str, list[uuid.UUID]]:
+    # Imported here: the registry names the county report's activities, which count these figures.
+    from subsidy.programs.registry import DECLARED
+
     found: dict[str, list[uuid.UUID]] = {}
     for program in DECLARED:
         counted = program.new_employment

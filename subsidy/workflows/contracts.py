@@ -180,6 +180,8 @@ class DecisionToRecord:
     values: dict[str, str]
     new_status: str
     schedule: list[ScheduleMonth] = field(default_factory=list)
+    # False for a step that does not settle the round (a filing, a reminder): the other open tasks stay open.
+    settles_round: bool = True
 
 
 @dataclass

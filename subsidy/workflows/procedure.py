@@ -299,6 +299,7 @@ class Procedure:
                     values=dict(request.values if effects.values is None else effects.values),
                     new_status=effects.new_status,
                     schedule=list(effects.schedule),
+                    settles_round=rule.settles_the_run,
                 ),
             )
             self.decisions.append(

@@ -66,6 +66,7 @@ RUNNING_STATUS = {
     "public_welfare_placement": "publicity",
     "flexible_employment_insurance_subsidy": "active",
     "account_registration": "submitted",
+    "county_annual_report": "under_review",  # open until the county submits
 }
 
 

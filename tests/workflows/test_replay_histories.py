@@ -43,6 +43,10 @@ def test_histories_cover_every_branch_that_matters() -> None:
         "AccountRegistrationWorkflow.test_a_verified_registration",  # verified: the account bound
         "AccountRegistrationWorkflow.test_a_rejected_registration",  # rejected with a reason
         "AccountRegistrationWorkflow.test_a_second_account",  # approval refused (409: already bound), then rejected
+        "AnnualReportRoundWorkflow.test_the_round_opens",  # opens each county's report; the second round opens none
+        "CountyAnnualReportWorkflow.test_a_submitted_report",  # refusals, then submitted in time and frozen
+        "CountyAnnualReportWorkflow.test_an_overdue_report",  # overdue, the city's reminder recorded, then submitted
+        "CountyAnnualReportWorkflow.test_an_overdue_reminder_left_open",  # submitted with the reminder still open
     ):
         assert any(name.startswith(branch) for name in names), branch
 

@@ -212,6 +212,8 @@ async def _task_page(
             "value_fields": step.values if step is not None else (),
             "acts": [(code, _(words)) for code, words in task_views.acts_of(task)],
             "reason_to_approve": task_views.reason_to_approve(task),
+            "reason_label": task_views.reason_label(_, task),
+            "reason_hint": task_views.reason_hint(_, task),
             "posts": list(enumerate(application.form.get("posts", []), start=1)) if "rejected_posts" in asks else [],
             "rejected": task_views.rejected_numbers(shown.get("rejected_posts", "")),
             "problem": problem,
@@ -302,16 +304,17 @@ async def decide(request: Request, task_id: str, db: SessionDep, res: ResourcesD
         return await _task_page(request, db, identity, task_id, values=values)
     step = task_views.step_of(shown)
     labels = {value.name: _(value.label) for value in (step.values if step is not None else ())}
+    reason_words = task_views.reason_label(_, shown)
     errors = []
     if decision not in dict(task_views.acts_of(shown)):
         errors.append(FieldError("decision", _("Decision"), field_error(_, "decision_required"), _("Error:")))
     if decision in ("reject", "return") and not reason:
-        errors.append(FieldError("reason", _("Reason"), field_error(_, "reason_required"), _("Error:")))
+        errors.append(FieldError("reason", reason_words, field_error(_, "reason_required"), _("Error:")))
     if invisible_characters(reason, multiline=True):
         # Refused here as the API refuses it (a NUL or a text-direction override), before any preview.
-        errors.append(FieldError("reason", _("Reason"), field_error(_, "text_characters"), _("Error:")))
+        errors.append(FieldError("reason", reason_words, field_error(_, "text_characters"), _("Error:")))
     if decision == "approve" and not reason and task_views.reason_to_approve(shown):
-        errors.append(_value_error(_, "reason", _("Reason"), "reason_to_approve"))
+        errors.append(_value_error(_, "reason", reason_words, "reason_to_approve"))
     application = await db.get(Application, shown.application_id)
     assert application is not None
     # Only the values this step reads (the declaration's `Step.values`), whatever else the form carries: a
@@ -328,7 +331,7 @@ async def decide(request: Request, task_id: str, db: SessionDep, res: ResourcesD
         if rejected and len(rejected) >= len(application.form.get("posts", [])):
             errors.append(_value_error(_, "rejected_posts", labels.get("rejected_posts", ""), "all_posts_rejected"))
         elif rejected and not reason:
-            errors.append(_value_error(_, "reason", _("Reason"), "posts_reason_required"))
+            errors.append(_value_error(_, "reason", reason_words, "posts_reason_required"))
         declared = application.form.get("lease", {}).get("monthly_rent")
         if not errors and "monthly_rent" in verified and declared:
             if to_money(verified["monthly_rent"]) > to_money(declared):
@@ -349,6 +352,7 @@ async def decide(request: Request, task_id: str, db: SessionDep, res: ResourcesD
                 "decision_text": task_views.decision_words(_, shown.program, shown.step, decision),
                 "decision": decision,
                 "reason": reason,
+                "reason_label": task_views.reason_label(_, shown),
                 "typed": typed,
                 "verified": verified,
                 "labels": labels,

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -18,13 +20,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from subsidy.api.deps import ResourcesDep, SessionDep
-from subsidy.api.errors import Forbidden, Invalid
+from subsidy.api.errors import Forbidden, Invalid, NotFound
 from subsidy.api.pages.charts import bar_chart
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
 from subsidy.api.pages.words import N_, PROGRAM, STATUS
 from subsidy.api.routers.reports import report_scope
 from subsidy.policy.counties import BAOTOU_CITY_CODE, BAOTOU_COUNTIES, BAOTOU_COUNTIES_EN
 from subsidy.policy.plans import ACTION_STATUSES
+from subsidy.policy.workdays import CHINA
 from subsidy.reports.annual import annual_report, report_csv_rows
 from subsidy.reports.figures import TRACEABLE, figure_rows
 
@@ -74,6 +77,13 @@ def _percent(share: str | None) -> str:
     if share is None:
         return "–"
     return f"{(Decimal(share) * 100).quantize(Decimal('0.1'))}%"
+
+
+def _due_day(due_at: str | None) -> str | None:
+    """The last day to submit: the due instant is the end of that day in China."""
+    if due_at is None:
+        return None
+    return (datetime.fromisoformat(due_at).astimezone(CHINA) - timedelta(seconds=1)).date().isoformat()
 
 
 def _county_names(request: Request) -> dict[str, str]:
@@ -217,6 +227,7 @@ async def annual_page(
             "action_statuses": [(status, _(ACTION_STATUS[status])) for status in ACTION_STATUSES],
             "ACTION_STATUS": ACTION_STATUS,
             "updated": updated,
+            "county_reports": [{**row, "due_on": _due_day(row["due_at"])} for row in report["county_reports"]],
             "path": PATH,
         },
         identity=identity,
@@ -297,3 +308,42 @@ async def update_action(request: Request, db: SessionDep) -> Response:
     await db.commit()
     year_part = f"year={int(year)}&" if year.isdigit() and 2000 <= int(year) <= 2100 else ""
     return RedirectResponse(f"{PATH}?{year_part}updated={number}#action-{plan_code}-{number}", status_code=303)
+
+
+@router.get("/reports/county/{application_id}", response_class=HTMLResponse)
+async def county_report_page(request: Request, db: SessionDep, application_id: uuid.UUID) -> Response:
+    """A county's submitted report as it was frozen: the figures and the narrative of that moment."""
+    from subsidy.programs.county_annual_report.models import CountyReport
+
+    identity = require_user(request)
+    report = await db.get(CountyReport, application_id)
+    if report is None:
+        raise NotFound("no submitted county report has this id")
+    report_scope(identity, report.county)
+    _ = gettext_for(request)
+    names = _county_names(request)
+    figures = report.figures
+    lines = [
+        (_(FIGURE[key]), str(figures[key]) if figures.get(key) is not None else "–")
+        for key in (
+            "persons_served",
+            "new_employment",
+            "persons_trained",
+            "money_paid",
+            "tasks_decided",
+            "median_days_to_decide",
+            "overdue_tasks",
+        )
+    ]
+    return render(
+        request,
+        "county_report.html",
+        {
+            "title": _("Annual report %(year)s of %(county)s, as submitted")
+            % {"year": report.year, "county": names.get(report.county, report.county)},
+            "report": report,
+            "lines": lines,
+            "back": f"{PATH}?year={report.year}",
+        },
+        identity=identity,
+    )

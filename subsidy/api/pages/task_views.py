@@ -122,6 +122,17 @@ def reason_to_approve(task: Task) -> bool:
     return bool(found and found.reason_to_approve)
 
 
+def reason_label(_: Gettext, task: Task) -> str:
+    """The words of the decision's text box: "Reason", or the step's own (a county report's narrative)."""
+    found = step_of(task)
+    return _(found.reason_label) if found and found.reason_label else _("Reason")
+
+
+def reason_hint(_: Gettext, task: Task) -> str | None:
+    found = step_of(task)
+    return _(found.reason_hint) if found and found.reason_hint else None
+
+
 # ---- people --------------------------------------------------------------------------------------------------------
 
 

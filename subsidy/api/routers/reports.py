@@ -40,7 +40,16 @@ def report_scope(identity: Identity, county: str | None) -> str | None:
     return identity.county
 
 
-@router.get("/reports/annual", responses=documented(401, 403))
+@router.get(
+    "/reports/annual",
+    responses={
+        200: {
+            "description": "the report: JSON, or with format=csv a CSV with a byte-order mark (Chinese intact)",
+            "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}},
+        },
+        **documented(401, 403),
+    },
+)
 async def annual(
     identity: CurrentUser,
     db: SessionDep,
@@ -123,7 +132,7 @@ class ActionStatusOut(BaseModel):
 @router.post(
     "/plans/{code}/actions/{number}",
     response_model=ActionStatusOut,
-    responses=documented(401, 403, 404),
+    responses=documented(400, 401, 403, 404, 413),
 )
 async def update_action(
     code: Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")],
