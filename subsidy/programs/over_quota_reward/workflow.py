@@ -60,7 +60,8 @@ with workflow.unsafe.imports_passed_through():
     # imported itself (`Procedure.minimum_wage` returns one of these).
     from subsidy.workflows.shared_data_contracts import MinimumWageUsed
 
-TERMINAL = ("rejected", "completed", "withdrawn", "terminated")
+# The statuses the procedure ends in (the declaration's `terminal_statuses`).
+TERMINAL = {"rejected", "completed", "withdrawn"}
 
 
 def counting_rule(params: OverQuotaParams) -> CountingRule:
