@@ -145,6 +145,12 @@ async def test_an_employer_claims_by_keyboard_the_official_approves_from_the_pre
     await expect(page.locator("#payments")).to_contain_text("39600.00")
     await expect(page.get_by_role("link", name="撤回申请")).to_have_count(0)
     await assert_accessible(page)
+    # The decision letter names what the decision used, and that the reward is paid once.
+    await page.goto(f"/letters/{application_id}/1")
+    await expect(page.locator("#letter-inputs")).to_contain_text("1980.00元（第1档，标准nmg-2021")
+    await expect(page.locator("#letter-inputs")).to_contain_text("39600.00")
+    await expect(page.locator("article")).to_contain_text("该款项一次性发放，共39600.00元")
+    await assert_accessible(page)
     await page.goto("/employer/over-quota")
     await expect(page.locator("#claims tbody tr")).to_have_count(1)
     await assert_accessible(page)

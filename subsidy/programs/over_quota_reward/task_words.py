@@ -227,6 +227,43 @@ async def sections(
     ]
 
 
+# The decision letter says the reward is paid once (`letter_pages`).
+PAID_ONCE = True
+
+
+def letter_inputs(_: Gettext, application: Application, values: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the decision used, from its recorded values: the figures and the minimum wage."""
+    if "counted" not in values:
+        return []
+    rows = [
+        (_("Persons counted"), str(values["counted"])),
+        (_("Persons required by the quota"), str(values.get("required", "–"))),
+        (_("Excess (whole persons above the quota)"), str(values.get("excess", "–"))),
+    ]
+    if "minimum_wage_monthly" in values:
+        rows.append(
+            (
+                _("Monthly minimum wage used"),
+                _("%(monthly)s yuan (tier %(tier)s, standard %(standard)s, in force on %(day)s)")
+                % {
+                    "monthly": money(values["minimum_wage_monthly"]),
+                    "tier": values.get("minimum_wage_tier", "–"),
+                    "standard": values.get("minimum_wage_standard", "–"),
+                    "day": values.get("minimum_wage_day", "–"),
+                },
+            )
+        )
+    rows += [
+        (_("Reward (yuan)"), money(values.get("amount"))),
+        (
+            _("Shares (yuan)"),
+            _("%(city)s city + %(county)s county")
+            % {"city": money(values.get("city_share")), "county": money(values.get("county_share"))},
+        ),
+    ]
+    return rows
+
+
 def summary(_: Gettext, task: Task, application: Application | None) -> str:
     form: dict[str, Any] = (application.form if application is not None else None) or {}
     return _("Over-quota reward for %(year)s: %(employees)s employees with disabilities, %(staff)s staff") % {
