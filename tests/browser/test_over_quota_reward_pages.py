@@ -190,3 +190,68 @@ async def test_a_second_claim_of_the_year_is_refused_in_words_and_the_first_is_w
     await expect(page.locator("#status")).to_have_text("已撤回")
     await expect(page.locator("a[href$='/withdraw']")).to_have_count(0)
     await assert_accessible(page)
+
+
+def claim_body(credit_code: str, numbers: list[str], grades: tuple[int, ...]) -> dict[str, Any]:
+    return {
+        "program": "over_quota_reward",
+        "employer": {"name": EMPLOYER_NAME, "credit_code": credit_code},
+        "county": "150203",
+        "year": china_today().year - 1,
+        "unit_kind": "enterprise",
+        "staff_total": 200,
+        "employees": [
+            {"name": f"职工{line}", "id_number": number, "disability_cert_number": f"{number}4{grade}"}
+            for line, (number, grade) in enumerate(zip(numbers, grades, strict=True), start=1)
+        ],
+    }
+
+
+async def test_employees_counted_by_the_first_approved_claim_show_not_counted_on_the_seconds_task_page(
+    page: Page, api: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    login = bearer_login(api)
+    shared = [new_resident_id(born=date(1983, 5, 20)) for _ in range(2)]
+    others = [new_resident_id(born=date(1983, 5, 20)) for _ in range(5)]
+    first_code, second_code = new_credit_code(), new_credit_code()
+    first_headers = await login(await account_for(sessions, "employer", first_code, name=EMPLOYER_NAME))
+    second_headers = await login(await account_for(sessions, "employer", second_code, name=EMPLOYER_NAME))
+    first = await api.post(
+        "/api/v1/applications",
+        json=claim_body(first_code, [*shared, others[0]], (2, 2, 4)),
+        headers=first_headers,
+    )
+    second = await api.post(
+        "/api/v1/applications",
+        json=claim_body(second_code, [*shared, *others[1:]], (2, 2, 4, 4, 4, 4)),
+        headers=second_headers,
+    )
+    assert first.status_code == second.status_code == 201
+    official = await login("dpf-150203-a")
+    first_task = await task_of(api, official, first.json()["id"])
+    second_task = await task_of(api, official, second.json()["id"])
+    await sign_in(page, "dpf-150203-a")
+    await page.goto(f"/tasks/{second_task['id']}")
+    await expect(page.locator("#employees tbody tr", has_text="不计入")).to_have_count(0)
+    await expect(page.locator("main")).to_contain_text("5 × 5 × 1980.00 = 49500.00")
+    approved = await api.post(
+        f"/api/v1/tasks/{first_task['id']}/decision", json={"decision": "approve"}, headers=official
+    )
+    assert approved.status_code == 200, approved.text
+    # The second's task now shows the two shared lines not counted, and the lower amount: 4 − 3.0 → 1.
+    await reload_until(page, "#employees", "已计入其他单位本年度已批准的申请")
+    await expect(page.locator("#employees tbody tr", has_text="已计入其他单位本年度已批准的申请")).to_have_count(2)
+    await expect(page.locator("main")).to_contain_text("1 × 5 × 1980.00 = 9900.00")
+    await expect(page.locator("main")).not_to_contain_text("49500.00")
+    await assert_accessible(page)
+    await page.check("#decision-approve")
+    await page.click("form[action$='/decision'] button.button")
+    await expect(page.locator("#outcome")).to_contain_text("不计入（已计入其他单位本年度已批准的申请）：第1, 2行")
+    await expect(page.locator("#outcome")).to_contain_text("9900.00")
+    await page.click("#confirm-form button")
+    for _ in range(75):
+        found = await api.get(f"/api/v1/applications/{second.json()['id']}", headers=second_headers)
+        if found.json()["status"] == "completed":
+            break
+        await asyncio.sleep(0.2)
+    assert found.json()["totals"]["paid"] == "9900.00"
