@@ -168,7 +168,7 @@ def party_of(body: dict[str, Any]) -> tuple[str, str, str, str | None, str]:
         person = body["person"]
         county = body.get("county") or person["id_number"][:6]
         return "person", person["id_number"], person["name"], person["disability_cert_number"], county
-    if program == "public_welfare_post":
+    if program in ("public_welfare_post", "over_quota_reward"):
         return "employer", body["employer"]["credit_code"], body["employer"]["name"], None, body["county"]
     if program == "training_subsidy":
         provider = body["provider"]

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from subsidy.programs.account_registration import program as account_registration
 from subsidy.programs.model import Program
+from subsidy.programs.over_quota_reward import program as over_quota_reward
 from subsidy.programs.public_welfare import program as public_welfare
 from subsidy.programs.rent_subsidy import program as rent_subsidy
 from subsidy.programs.training_subsidy import program as training_subsidy
@@ -22,6 +23,7 @@ DECLARED: tuple[Program, ...] = (
     public_welfare.PLACEMENT,
     public_welfare.FLEXIBLE_EMPLOYMENT_INSURANCE,
     account_registration.PROGRAM,
+    over_quota_reward.PROGRAM,
 )
 
 PROGRAMS: dict[str, Program] = {program.code: program for program in DECLARED}

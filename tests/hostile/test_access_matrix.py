@@ -166,6 +166,22 @@ def declaration(year: int, credit_code: str = DEMO_BINDINGS["employer-a"].identi
     }
 
 
+def over_quota_claim(credit_code: str = DEMO_BINDINGS["employer-a"].identifier) -> dict[str, Any]:
+    employees = [new_resident_id(born=date(1983, 5, 20)) for _ in range(5)]
+    return {
+        "program": "over_quota_reward",
+        "employer": {"name": "包头市某社区服务中心", "credit_code": credit_code},
+        "county": "150203",
+        "year": china_today().year - 1,
+        "unit_kind": "enterprise",
+        "staff_total": 200,
+        "employees": [
+            {"name": "职工", "id_number": number, "disability_cert_number": f"{number}4{grade}"}
+            for number, grade in zip(employees, (2, 2, 4, 4, 4), strict=True)
+        ],
+    }
+
+
 def person() -> dict[str, Any]:
     born = add_months(china_today(), -12 * 40)
     id_number = new_resident_id_of("M", born)
@@ -261,6 +277,7 @@ async def test_every_role_and_county_against_every_endpoint_and_decision(matrix:
         ),
         "public_welfare_post": (declaration(china_today().year + 1), "employer-a"),
         "flexible_employment_insurance_subsidy": (flexible_form(DEMO_BINDINGS["applicant-a"]), "applicant-a"),
+        "over_quota_reward": (over_quota_claim(), "employer-a"),
     }
     # Every program people apply for is in this matrix (the placement below, once a post is approved), each
     # submitted by an account of a role its declaration names: a program added to the registry fails here until it is.
@@ -279,6 +296,8 @@ async def test_every_role_and_county_against_every_endpoint_and_decision(matrix:
     # Declarations and class plans under someone else's credit code: 403 for the employer and the provider.
     other_code = await m.submit("employer-a", declaration(china_today().year + 1, new_credit_code()))
     m.record("submit public_welfare_post (another credit code)", "employer-a", 403, other_code)
+    other_claim = await m.submit("employer-a", over_quota_claim(new_credit_code()))
+    m.record("submit over_quota_reward (another credit code)", "employer-a", 403, other_claim)
     other_provider = training_body([new_resident_id(born=date(1985, 7, 1))], planned_cost="1500.00")
     other_provider["provider"] = {"name": "另一培训机构", "credit_code": new_credit_code()}
     m.record(
@@ -442,6 +461,15 @@ async def test_every_role_and_county_against_every_endpoint_and_decision(matrix:
     collection = await m.collection_task(china_today().year + 1)
     await m.decision_row(
         "post collection County DPF (150203)", collection["id"], "dpf-150203-a", peers=["dpf-150203-b"]
+    )
+    # Rejected, so that employer-a may claim the same year again in the next run (one claim per employer and year).
+    over_quota = await m.task("dpf-150203-a", created_of["over_quota_reward"])
+    await m.decision_row(
+        "over-quota reward County DPF (150203)",
+        over_quota["id"],
+        "dpf-150203-a",
+        body={"decision": "reject", "reason": "access matrix"},
+        peers=["dpf-150203-b"],
     )
     post_review = await m.task("hr-150203-a", created_of["public_welfare_post"], step="hr_approval")
     await m.decision_row("post declaration County HR (150203)", post_review["id"], "hr-150203-a")

@@ -43,6 +43,14 @@ def test_histories_cover_every_branch_that_matters() -> None:
         "AccountRegistrationWorkflow.test_a_verified_registration",  # verified: the account bound
         "AccountRegistrationWorkflow.test_a_rejected_registration",  # rejected with a reason
         "AccountRegistrationWorkflow.test_a_second_account",  # approval refused (409: already bound), then rejected
+        "OverQuotaRewardWorkflow.test_200_staff_and_five_employees",  # approved, held, paid once, completed
+        "OverQuotaRewardWorkflow.test_excluded_units_are_refused",  # refused as a whole, no task
+        "OverQuotaRewardWorkflow.test_an_excess_of_exactly_0",  # counted, no excess: rejected
+        "OverQuotaRewardWorkflow.test_a_year_without_a_minimum_wage_standard",  # no minimum wage: rejected
+        "OverQuotaRewardWorkflow.test_an_employee_counted_by_the_first_approved",  # approved with fewer counted
+        "OverQuotaRewardWorkflow.test_an_approval_left_without_excess",  # approval refused (409), then rejected
+        "OverQuotaRewardWorkflow.test_the_employer_withdraws",  # withdrawn under review
+        "OverQuotaRewardWorkflow.test_a_rejection_needs_a_reason",  # rejected with a reason
     ):
         assert any(name.startswith(branch) for name in names), branch
 
