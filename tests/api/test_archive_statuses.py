@@ -66,6 +66,8 @@ RUNNING_STATUS = {
     "public_welfare_placement": "publicity",
     "flexible_employment_insurance_subsidy": "active",
     "account_registration": "submitted",
+    "dispatch_referral_reward": "active",  # the year of employment runs
+    "blind_massage_insurance_subsidy": "under_review",
 }
 
 
