@@ -216,3 +216,14 @@ async def test_a_rejection_gives_the_year_back(registry: RegistryHarness) -> Non
     await registry.decide(handle, task_id, DPF_A, "reject", reason="缴费证明不全")
     assert await handle.result() == "rejected"
     assert [r.status for r in await registry.records(someone, PROGRAM)] == ["released"]
+
+
+async def test_a_claim_withdrawn_in_review_gives_the_year_back(registry: RegistryHarness) -> None:
+    last_year = (await registry.today()).year - 1
+    someone = unique_person()
+    application_id, handle = await registry.submit(claim(someone, last_year), PRACTITIONER)
+    await registry.open_task(handle, "review")
+    assert (await registry.event(handle, EventInput("withdrawn", PRACTITIONER))).status == "withdrawn"
+    assert await handle.result() == "withdrawn"
+    assert await registry.count_tasks(application_id) == 1
+    assert [r.status for r in await registry.records(someone, PROGRAM)] == ["released"]

@@ -217,3 +217,15 @@ async def test_a_contract_of_one_year_less_a_day_is_refused_and_of_one_year_is_n
     assert (await registry.application(short_id)).eligibility["reasons"] == ["contract_shorter_than_one_year"]
     whole_id, _ = await registry.submit(referral(unique_person(), start=start, end=year - timedelta(days=1)), AGENCY_A)
     assert await registry.settled(whole_id, "active", "rejected") == "active"
+
+
+async def test_a_referral_withdrawn_during_its_year_ends_unpaid(registry: RegistryHarness) -> None:
+    someone = unique_person()
+    application_id, handle = await registry.submit(
+        referral(someone, start=add_months(await registry.today(), -5)), AGENCY_A
+    )
+    await registry.settled(application_id, "active")
+    assert (await registry.event(handle, EventInput("withdrawn", AGENCY_A))).status == "withdrawn"
+    assert await handle.result() == "withdrawn"
+    assert await registry.ledger(application_id) == []
+    assert [r.status for r in await registry.records(someone, PROGRAM)] == ["released"]
