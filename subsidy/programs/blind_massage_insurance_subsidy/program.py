@@ -80,4 +80,6 @@ PROGRAM = Program(
     activities=(ProcedureActivities, PersonRecordActivities, BlindMassageActivities),
     policy_section="blind_massage",
     task_words="subsidy.programs.blind_massage_insurance_subsidy.task_words",
+    pages="subsidy.programs.blind_massage_insurance_subsidy.pages",
+    own_page="/my/blind-massage-insurance/{id}",
 )

@@ -64,4 +64,6 @@ PROGRAM = Program(
     activities=(ProcedureActivities, PersonRecordActivities, DispatchReferralActivities),
     policy_section="dispatch_referral",
     task_words="subsidy.programs.dispatch_referral_reward.task_words",
+    pages="subsidy.programs.dispatch_referral_reward.pages",
+    own_page="/agency/referrals/{id}",
 )
