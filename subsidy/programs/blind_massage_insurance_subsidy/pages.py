@@ -383,4 +383,3 @@ async def prior_years_record(request: Request, db: SessionDep, res: ResourcesDep
         "held": found.held_years,
     }
     return _register_page(request, identity, {name: "" for name in REGISTER_FIELDS}, [], outcome=outcome)
-
