@@ -57,7 +57,7 @@ class PriorYearsOut(BaseModel):
     "/person-registry/prior-years",
     response_model=PriorYearsOut,
     status_code=201,
-    responses=documented(403),
+    responses=documented(400, 403, 413),
 )
 async def record_prior_subsidised_years(
     body: PriorYearsIn,
