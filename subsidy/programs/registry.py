@@ -9,6 +9,8 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from subsidy.programs.account_registration import program as account_registration
+from subsidy.programs.blind_massage_insurance_subsidy import program as blind_massage_insurance_subsidy
+from subsidy.programs.dispatch_referral_reward import program as dispatch_referral_reward
 from subsidy.programs.model import Program
 from subsidy.programs.over_quota_reward import program as over_quota_reward
 from subsidy.programs.public_welfare import program as public_welfare
@@ -24,6 +26,8 @@ DECLARED: tuple[Program, ...] = (
     public_welfare.FLEXIBLE_EMPLOYMENT_INSURANCE,
     account_registration.PROGRAM,
     over_quota_reward.PROGRAM,
+    dispatch_referral_reward.PROGRAM,
+    blind_massage_insurance_subsidy.PROGRAM,
 )
 
 PROGRAMS: dict[str, Program] = {program.code: program for program in DECLARED}

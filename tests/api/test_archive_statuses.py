@@ -70,6 +70,8 @@ RUNNING_STATUS = {
     "flexible_employment_insurance_subsidy": "active",
     "account_registration": "submitted",
     "over_quota_reward": "under_review",
+    "dispatch_referral_reward": "active",  # the year of employment runs
+    "blind_massage_insurance_subsidy": "under_review",
 }
 
 

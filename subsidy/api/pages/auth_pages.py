@@ -39,6 +39,13 @@ HOME_ACTIONS = (
     ("employer", "/employer/over-quota/new", N_("Claim the over-quota employment reward for a past year")),
     ("employer", "/employer/over-quota", N_("My over-quota reward claims: employees counted, figures, payment")),
     ("employer", "/my/applications", N_("All my applications")),
+    ("agency", "/agency/referrals/new", N_("Claim the reward for referring a person into employment")),
+    ("agency", "/my/applications", N_("All my applications")),
+    (
+        "county_dpf",
+        "/registry/prior-years",
+        N_("Record years of the blind massage insurance subsidy from the register"),
+    ),
 )
 
 

@@ -180,7 +180,7 @@ async def letter(request: Request, application_id: str, number: str, db: Session
 
 
 def _organisation(form: dict[str, Any]) -> str:
-    for key in ("employer", "provider", "business"):
+    for key in ("agency", "employer", "provider", "business"):
         part = form.get(key)
         if isinstance(part, dict) and part.get("name"):
             return str(part["name"])
