@@ -168,11 +168,17 @@ def party_of(body: dict[str, Any]) -> tuple[str, str, str, str | None, str]:
         person = body["person"]
         county = body.get("county") or person["id_number"][:6]
         return "person", person["id_number"], person["name"], person["disability_cert_number"], county
-    if program == "public_welfare_post":
+    if program in ("public_welfare_post", "over_quota_reward"):
         return "employer", body["employer"]["credit_code"], body["employer"]["name"], None, body["county"]
     if program == "training_subsidy":
         provider = body["provider"]
         return "provider", provider["credit_code"], provider["name"], None, body["county"]
+    if program == "dispatch_referral_reward":
+        agency = body["agency"]
+        return "agency", agency["credit_code"], agency["name"], None, body["county"]
+    if program == "blind_massage_insurance_subsidy":
+        person = body["applicant"]
+        return "person", person["id_number"], person["name"], person["disability_cert_number"], person["hukou_county"]
     raise AssertionError(f"{program} names no party of its own")
 
 

@@ -27,6 +27,7 @@ from subsidy.api.routers import (
     tasks,
 )
 from subsidy.db.session import create_engine, session_factory
+from subsidy.programs.blind_massage_insurance_subsidy import api as blind_massage_api
 from subsidy.programs.registry import PROGRAMS
 from subsidy.settings import Settings, get_settings
 from subsidy.temporal_client.client import connect
@@ -77,6 +78,7 @@ def create_app(resources: Resources | None = None, *, cookie_secure: bool | None
     ):
         app.include_router(module.router)
     app.include_router(account_admin.router)
+    app.include_router(blind_massage_api.router)
     settings = resources.settings if resources is not None else get_settings()
     install_pages(
         app,

@@ -33,6 +33,18 @@ STEP_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
     for step in program.steps
     if step.values
 }
+# (program, step) -> the money values of the newer programs' steps, each with whether approving needs it (the
+# rent's verified rent keeps its own words above).
+MONEY_VALUES: dict[tuple[str, str], tuple[tuple[str, bool], ...]] = {
+    (program.code, step.code): tuple(
+        (value.name, value.required_to_approve)
+        for value in step.values
+        if value.kind == "money" and value.name != MONTHLY_RENT
+    )
+    for program in DECLARED
+    for step in program.steps
+    if step.values
+}
 
 
 def checked_values(application: Application, task: Task, decision: str, values: dict[str, str]) -> dict[str, str]:
@@ -56,6 +68,11 @@ def checked_values(application: Application, task: Task, decision: str, values: 
                 "the verified monthly rent is required to approve, e.g. 1200.00",
                 code="value_required",
             )
+    for name, required in MONEY_VALUES.get((task.program, task.step), ()):
+        if name in values:
+            checked[name] = _money_value(name, values[name])
+        elif required and decision == "approve":
+            raise Invalid(f"values.{name}", f"{name} is required to approve, e.g. 8000.00", code="value_required")
     if REJECTED_POSTS in values and not re.fullmatch(REJECTED_POSTS_PATTERN, values[REJECTED_POSTS]):
         raise Invalid(
             f"values.{REJECTED_POSTS}",
@@ -77,3 +94,10 @@ def _verified_rent(text: str) -> str:
         return money_text(text)
     except PydanticCustomError as error:
         raise Invalid(f"values.{MONTHLY_RENT}", error.message(), code=error.type) from None
+
+
+def _money_value(name: str, text: str) -> str:
+    try:
+        return money_text(text)
+    except PydanticCustomError as error:
+        raise Invalid(f"values.{name}", error.message(), code=error.type) from None

@@ -190,6 +190,11 @@ class DecisionValues(BaseModel):
         description="public_welfare_post, step hr_approval: the numbers of the posts rejected (from 1, comma"
         " separated, e.g. 2,3), not all of them",
     )
+    insurance_verified: MoneyText | None = Field(
+        default=None,
+        description="blind_massage_insurance_subsidy, step review: the social insurance actually paid for the year, as"
+        " verified; required to approve, at most the declared amount (422 `verified_above_declared`)",
+    )
     approved_on: Annotated[str, Field(max_length=10, pattern=APPROVED_ON_PATTERN)] | None = Field(
         default=None,
         description="public_welfare_placement, step hr_approval: the day the approval was decided on paper"

@@ -9,8 +9,11 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from subsidy.programs.account_registration import program as account_registration
+from subsidy.programs.blind_massage_insurance_subsidy import program as blind_massage_insurance_subsidy
 from subsidy.programs.county_annual_report import program as county_annual_report
+from subsidy.programs.dispatch_referral_reward import program as dispatch_referral_reward
 from subsidy.programs.model import Program
+from subsidy.programs.over_quota_reward import program as over_quota_reward
 from subsidy.programs.public_welfare import program as public_welfare
 from subsidy.programs.rent_subsidy import program as rent_subsidy
 from subsidy.programs.training_subsidy import program as training_subsidy
@@ -23,6 +26,9 @@ DECLARED: tuple[Program, ...] = (
     public_welfare.PLACEMENT,
     public_welfare.FLEXIBLE_EMPLOYMENT_INSURANCE,
     account_registration.PROGRAM,
+    over_quota_reward.PROGRAM,
+    dispatch_referral_reward.PROGRAM,
+    blind_massage_insurance_subsidy.PROGRAM,
     county_annual_report.PROGRAM,
 )
 

@@ -29,6 +29,7 @@ class DemoAccount:
 DEMO_ACCOUNTS = (
     DemoAccount("applicant-a", "申请人甲", ("applicant",)),
     DemoAccount("applicant-b", "申请人乙", ("applicant",)),
+    DemoAccount("applicant-c", "申请人丙", ("applicant",)),
     DemoAccount("employer-a", "用人单位甲", ("employer",)),
     DemoAccount("provider-a", "培训机构甲", ("provider",)),
     DemoAccount("agency-a", "劳务派遣机构甲", ("agency",)),
@@ -58,6 +59,8 @@ class DemoBinding:
 DEMO_BINDINGS = {
     "applicant-a": DemoBinding("person", "张三", "150203198503121234", "150203", "15020319850312123442"),
     "applicant-b": DemoBinding("person", "李四", "150204197908252461", "150204", "15020419790825246131"),
+    # A made-up blind massage practitioner: certificate category 1 (visual), grade 2.
+    "applicant-c": DemoBinding("person", "王五", "150203197804152312", "150203", "15020319780415231212"),
     "employer-a": DemoBinding("employer", "包头市昆都仑区示例社区服务中心", "91150203MA0E00001Y", "150203"),
     "provider-a": DemoBinding("provider", "包头市示例职业技能培训学校", "52150203MA0P00002A", "150203"),
     "agency-a": DemoBinding("agency", "包头市示例劳务派遣有限公司", "91150203MA0A00003T", "150203"),

@@ -23,7 +23,12 @@ from tests.api.conftest import Login
 
 UNKNOWN = "not_a_field_of_ours"
 # A demo account of each role that applies (subsidy/service/seed.py).
-ACCOUNT_OF_ROLE = {"applicant": "applicant-a", "employer": "employer-a", "provider": "provider-a"}
+ACCOUNT_OF_ROLE = {
+    "applicant": "applicant-a",
+    "employer": "employer-a",
+    "provider": "provider-a",
+    "agency": "agency-a",
+}
 # Event fields every event may carry; each of the others belongs to the events that name it in `event_fields`.
 EVERY_EVENT = {"type", "date", "note"}
 

@@ -157,6 +157,8 @@ async def test_employer_declares_proposes_and_follows_a_placement_to_active(
             "申报本年度公益性岗位",
             "我的岗位申报：岗位、名额和推荐人员",
             "我的安置：公示、发放计划、终止就业",
+            "申请以往年度的超比例安排残疾人就业奖励",
+            "我的超比例奖励申请：计入职工、计算结果、发放情况",
             "我的全部申请",
         ]
     )

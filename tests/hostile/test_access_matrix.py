@@ -43,6 +43,7 @@ ANONYMOUS = "anonymous"
 USERS = (
     "applicant-a",
     "applicant-b",
+    "applicant-c",
     "employer-a",
     "provider-a",
     "agency-a",
@@ -57,7 +58,7 @@ USERS = (
 )
 EVERYONE = (*USERS, ANONYMOUS)
 CITY_WIDE = {"city-a", "city-b", "region-a", "auditor-a"}
-APPLYING = {"applicant-a", "applicant-b", "employer-a", "provider-a"}
+APPLYING = {"applicant-a", "applicant-b", "applicant-c", "employer-a", "provider-a", "agency-a"}
 OFFICIALS = {"dpf-150203-a", "dpf-150203-b", "dpf-150204-a", "hr-150203-a", "city-a", "city-b", "region-a"}
 # Who sees an application of county 150203 submitted by applicant-a, and one of 150204 by applicant-b.
 SEES = {
@@ -156,6 +157,36 @@ class Matrix:
         raise AssertionError(f"{application_id} never became {wanted}")
 
 
+def referral_form(agency: DemoBinding) -> dict[str, Any]:
+    person = new_resident_id(born=date(1990, 4, 2))
+    start = add_months(china_today(), -2)
+    return {
+        "program": "dispatch_referral_reward",
+        "agency": {"name": agency.name, "credit_code": agency.identifier},
+        "county": "150203",
+        "person": {"name": "赵六", "id_number": person, "disability_cert_number": person + "43"},
+        "employer": {"name": "包头市示例用人单位", "credit_code": new_credit_code()},
+        "contract": {"start_date": start.isoformat(), "end_date": add_months(start, 24).isoformat()},
+    }
+
+
+def massage_form(practitioner: DemoBinding, year: int) -> dict[str, Any]:
+    return {
+        "program": "blind_massage_insurance_subsidy",
+        "applicant": {
+            "name": practitioner.name,
+            "id_number": practitioner.identifier,
+            "disability_cert_number": practitioner.disability_cert_number,
+            "hukou_county": practitioner.county,
+            "phone": "13800000000",
+        },
+        "year": year,
+        "insurance_paid": "8000.00",
+        "workplace": {"name": "包头市示例盲人按摩店", "credit_code": new_credit_code()},
+        "bank_account": "6222020200001234567",
+    }
+
+
 def declaration(year: int, credit_code: str = DEMO_BINDINGS["employer-a"].identifier) -> dict[str, Any]:
     return {
         "program": "public_welfare_post",
@@ -163,6 +194,22 @@ def declaration(year: int, credit_code: str = DEMO_BINDINGS["employer-a"].identi
         "county": "150203",
         "year": year,
         "posts": [{"title": "社区服务岗", "category": "public_service", "count": 2, "monthly_wage": "2200.00"}],
+    }
+
+
+def over_quota_claim(credit_code: str = DEMO_BINDINGS["employer-a"].identifier) -> dict[str, Any]:
+    employees = [new_resident_id(born=date(1983, 5, 20)) for _ in range(5)]
+    return {
+        "program": "over_quota_reward",
+        "employer": {"name": "包头市某社区服务中心", "credit_code": credit_code},
+        "county": "150203",
+        "year": china_today().year - 1,
+        "unit_kind": "enterprise",
+        "staff_total": 200,
+        "employees": [
+            {"name": "职工", "id_number": number, "disability_cert_number": f"{number}4{grade}"}
+            for number, grade in zip(employees, (2, 2, 4, 4, 4), strict=True)
+        ],
     }
 
 
@@ -261,6 +308,14 @@ async def test_every_role_and_county_against_every_endpoint_and_decision(matrix:
         ),
         "public_welfare_post": (declaration(china_today().year + 1), "employer-a"),
         "flexible_employment_insurance_subsidy": (flexible_form(DEMO_BINDINGS["applicant-a"]), "applicant-a"),
+        "over_quota_reward": (over_quota_claim(), "employer-a"),
+        "dispatch_referral_reward": (referral_form(DEMO_BINDINGS["agency-a"]), "agency-a"),
+        # Two years back: accepted, then refused by its workflow (not_the_previous_year), so that the demo
+        # practitioner's previous year stays free for the tests of the program.
+        "blind_massage_insurance_subsidy": (
+            massage_form(DEMO_BINDINGS["applicant-c"], china_today().year - 2),
+            "applicant-c",
+        ),
     }
     # Every program people apply for is in this matrix (the placement below, once a post is approved), each
     # submitted by an account of a role its declaration names: a program added to the registry fails here until it is.
@@ -271,7 +326,9 @@ async def test_every_role_and_county_against_every_endpoint_and_decision(matrix:
     created_of: dict[str, str] = {}
     for program, (body, allowed) in programs.items():
         for user in EVERYONE:
-            if user != allowed and not (program.startswith("flexible") and user in WINDOW["150203"]):
+            party = PROGRAMS[program].bound_party
+            at_window = party is not None and party.window_county is not None and user in WINDOW["150203"]
+            if user != allowed and not at_window:
                 m.record(f"submit {program}", user, 401 if user == ANONYMOUS else 403, await m.submit(user, body))
         created = await m.submit(allowed, body)
         m.record(f"submit {program}", allowed, 201, created)
@@ -279,6 +336,8 @@ async def test_every_role_and_county_against_every_endpoint_and_decision(matrix:
     # Declarations and class plans under someone else's credit code: 403 for the employer and the provider.
     other_code = await m.submit("employer-a", declaration(china_today().year + 1, new_credit_code()))
     m.record("submit public_welfare_post (another credit code)", "employer-a", 403, other_code)
+    other_claim = await m.submit("employer-a", over_quota_claim(new_credit_code()))
+    m.record("submit over_quota_reward (another credit code)", "employer-a", 403, other_claim)
     other_provider = training_body([new_resident_id(born=date(1985, 7, 1))], planned_cost="1500.00")
     other_provider["provider"] = {"name": "另一培训机构", "credit_code": new_credit_code()}
     m.record(
@@ -443,6 +502,15 @@ async def test_every_role_and_county_against_every_endpoint_and_decision(matrix:
     await m.decision_row(
         "post collection County DPF (150203)", collection["id"], "dpf-150203-a", peers=["dpf-150203-b"]
     )
+    # Rejected, so that employer-a may claim the same year again in the next run (one claim per employer and year).
+    over_quota = await m.task("dpf-150203-a", created_of["over_quota_reward"])
+    await m.decision_row(
+        "over-quota reward County DPF (150203)",
+        over_quota["id"],
+        "dpf-150203-a",
+        body={"decision": "reject", "reason": "access matrix"},
+        peers=["dpf-150203-b"],
+    )
     post_review = await m.task("hr-150203-a", created_of["public_welfare_post"], step="hr_approval")
     await m.decision_row("post declaration County HR (150203)", post_review["id"], "hr-150203-a")
     await m.status(created_of["public_welfare_post"], "approved")
@@ -523,7 +591,7 @@ async def test_the_pages_follow_the_same_matrix(http: httpx.AsyncClient, login: 
     assert filed.status_code == 201, filed.text
     class_id = filed.json()["id"]
     task_page = {"dpf-150203-a", "dpf-150203-b"}
-    applicants = ("applicant-a", "applicant-b")
+    applicants = ("applicant-a", "applicant-b", "applicant-c")
     misses = []
 
     async def visit(user: str) -> None:

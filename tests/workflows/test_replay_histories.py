@@ -47,6 +47,24 @@ def test_histories_cover_every_branch_that_matters() -> None:
         "CountyAnnualReportWorkflow.test_a_submitted_report",  # refusals, then submitted in time and frozen
         "CountyAnnualReportWorkflow.test_an_overdue_report",  # overdue, the city's reminder recorded, then submitted
         "CountyAnnualReportWorkflow.test_an_overdue_reminder_left_open",  # submitted with the reminder still open
+        "OverQuotaRewardWorkflow.test_200_staff_and_five_employees",  # approved, held, paid once, completed
+        "OverQuotaRewardWorkflow.test_excluded_units_are_refused",  # refused as a whole, no task
+        "OverQuotaRewardWorkflow.test_an_excess_of_exactly_0",  # counted, no excess: rejected
+        "OverQuotaRewardWorkflow.test_a_year_without_a_minimum_wage_standard",  # no minimum wage: rejected
+        "OverQuotaRewardWorkflow.test_an_employee_counted_by_the_first_approved",  # approved with fewer counted
+        "OverQuotaRewardWorkflow.test_an_approval_left_without_excess",  # approval refused (409), then rejected
+        "OverQuotaRewardWorkflow.test_the_employer_withdraws",  # withdrawn under review
+        "OverQuotaRewardWorkflow.test_a_rejection_needs_a_reason",  # rejected with a reason
+        "DispatchReferralWorkflow.test_the_reward_is_500_paid_once_after_the_year",  # the year's timer, paid once
+        "DispatchReferralWorkflow.test_employment_ended_at_month_7",  # terminated during the year, unpaid
+        "DispatchReferralWorkflow.test_a_contract_begun_over_a_year_ago",  # checked at once, rejected
+        "DispatchReferralWorkflow.test_a_contract_of_one_year_less_a_day",  # ineligible; the other still active
+        "DispatchReferralWorkflow.test_a_referral_withdrawn_during_its_year",  # withdrawn while the year runs
+        "BlindMassageInsuranceWorkflow.test_8000_paid_gives_4000",  # verified, paid once by the city
+        "BlindMassageInsuranceWorkflow.test_15_register_years_and_the_16th_is_refused",  # ineligible: years exhausted
+        "BlindMassageInsuranceWorkflow.test_a_physical_disability_certificate",  # ineligible: not visual
+        "BlindMassageInsuranceWorkflow.test_a_rejection_gives_the_year_back",  # rejected with a reason
+        "BlindMassageInsuranceWorkflow.test_a_claim_withdrawn_in_review",  # withdrawn in review
     ):
         assert any(name.startswith(branch) for name in names), branch
 

@@ -36,7 +36,16 @@ HOME_ACTIONS = (
     ("employer", "/employer/declare", N_("Declare this year's public-welfare posts")),
     ("employer", "/employer/declarations", N_("My post declarations: posts, places and proposing a person")),
     ("employer", "/employer/placements", N_("My placements: publicity, payment schedule, end of employment")),
+    ("employer", "/employer/over-quota/new", N_("Claim the over-quota employment reward for a past year")),
+    ("employer", "/employer/over-quota", N_("My over-quota reward claims: employees counted, figures, payment")),
     ("employer", "/my/applications", N_("All my applications")),
+    ("agency", "/agency/referrals/new", N_("Claim the reward for referring a person into employment")),
+    ("agency", "/my/applications", N_("All my applications")),
+    (
+        "county_dpf",
+        "/registry/prior-years",
+        N_("Record years of the blind massage insurance subsidy from the register"),
+    ),
 )
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from subsidy.api.deps import SessionDep
 from subsidy.api.errors import NotFound
+from subsidy.api.pages.task_views import own_words
 from subsidy.api.pages.web import gettext_for, language, render, require_user
 from subsidy.api.pages.words import DECISION, N_, PROGRAM, REASON, STEP
 from subsidy.api.read_model import get_visible_application
@@ -58,6 +59,10 @@ class Letter:
     total: Decimal
     city: Decimal
     county: Decimal
+    # What the decision used, in words, for a program whose task words name them (`letter_inputs`).
+    inputs: tuple[tuple[str, str], ...] = ()
+    # A program paid once (a reward) says so instead of "paid in N months".
+    paid_once: bool = False
 
 
 def office_name(role: str | None, county: str | None, _: Any, lang: str) -> str:
@@ -118,6 +123,8 @@ async def _letter(db: SessionDep, application: Application, number: int, _: Any,
     review, lawsuit = appeal_dates(decided_on) if refused else (None, None)
     approved = decision.decision == "approve"
     count, total, city, county_share = payments if approved else (0, 0, 0, 0)
+    own = own_words(application.program)
+    inputs = own.letter_inputs(_, application, decision.values or {}) if hasattr(own, "letter_inputs") else ()
     return Letter(
         number,
         office_name(role, county, _, lang),
@@ -132,6 +139,8 @@ async def _letter(db: SessionDep, application: Application, number: int, _: Any,
         Decimal(total),
         Decimal(city),
         Decimal(county_share),
+        tuple(inputs),
+        bool(getattr(own, "PAID_ONCE", False)),
     )
 
 
@@ -171,7 +180,7 @@ async def letter(request: Request, application_id: str, number: str, db: Session
 
 
 def _organisation(form: dict[str, Any]) -> str:
-    for key in ("employer", "provider", "business"):
+    for key in ("agency", "employer", "provider", "business"):
         part = form.get(key)
         if isinstance(part, dict) and part.get("name"):
             return str(part["name"])
