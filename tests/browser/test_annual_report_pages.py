@@ -32,7 +32,7 @@ async def test_the_city_reads_the_report_with_charts_tables_targets_and_the_csv(
     context = await browser.new_context(base_url=base_url, locale="zh-CN", accept_downloads=True)
     page = await context.new_page()
     await sign_in(page, "city-a")
-    await page.get_by_role("link", name="年度报告").click()
+    await page.get_by_role("link", name="年度报告", exact=True).click()
     await page.fill("#year", str(YEAR))
     await page.click("form[action='/reports/annual'] button")
     await expect(page.get_by_role("heading", level=1)).to_have_text(f"{YEAR}年度报告：包头市（全部旗县区）")
