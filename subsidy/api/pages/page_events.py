@@ -11,13 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subsidy.api import procedures
 from subsidy.api.deps import Resources
-from subsidy.api.errors import ServiceError, Unavailable
+from subsidy.api.errors import Conflict, ServiceError, Unavailable
+from subsidy.api.pages.web import gettext_for, render
+from subsidy.api.pages.words import REASON
 from subsidy.api.refusals import record_refusal
 from subsidy.api.security import Identity
 from subsidy.db.models import Application
@@ -57,6 +59,40 @@ async def submit_from_page(
             raise
         return RedirectResponse(f"{own_page(saved)}?saved=1", status_code=303)
     return RedirectResponse(f"{own_page(application)}?submitted=1", status_code=303)
+
+
+async def submit_or_refusal_page(
+    request: Request,
+    db: AsyncSession,
+    res: Resources,
+    identity: Identity,
+    form: BaseModel,
+    submission_key: str,
+    *,
+    title: str,
+    ask: str,
+) -> Response:
+    """`submit_from_page`, with a refusal by rule (409: an exclusivity, a claim already held) shown as a page in
+    words: the reason code leads the refusal's detail. `title` and `ask` (whom to ask) are already translated."""
+    try:
+        return await submit_from_page(db, res, identity, form, submission_key)
+    except Conflict as refused:
+        await db.rollback()
+        await record_refusal(request, refused.status_code)
+        _ = gettext_for(request)
+        code = str(refused.detail).split(":", 1)[0]
+        return render(
+            request,
+            "refused.html",
+            {
+                "title": title,
+                "reason": _(REASON[code]) if code in REASON else str(refused.detail),
+                "code": code,
+                "ask": ask,
+            },
+            status_code=refused.status_code,
+            identity=identity,
+        )
 
 
 def own_page(application: Application) -> str:

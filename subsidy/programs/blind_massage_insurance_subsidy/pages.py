@@ -18,14 +18,13 @@ from pydantic import ValidationError
 from subsidy.api import procedures
 from subsidy.api.bindings import binding_of
 from subsidy.api.deps import ResourcesDep, SessionDep
-from subsidy.api.errors import Conflict, Forbidden, NotFound
+from subsidy.api.errors import Forbidden, NotFound
 from subsidy.api.pages.form_support import FieldError, field_errors, flat_values, nested
-from subsidy.api.pages.page_events import send_from_page, submit_from_page
+from subsidy.api.pages.page_events import send_from_page, submit_or_refusal_page
 from subsidy.api.pages.task_views import disability_words, masked_account
 from subsidy.api.pages.web import checked_form, gettext_for, render, require_user
 from subsidy.api.pages.words import N_, REASON, SCHEDULE_STATUS, STATUS
 from subsidy.api.read_model import application_out, get_visible_application, mask_id_number
-from subsidy.api.refusals import record_refusal
 from subsidy.api.schemas import EventIn
 from subsidy.api.security import Identity
 from subsidy.policy.identifiers import IdentifierError, validate_resident_id
@@ -180,23 +179,16 @@ async def massage_submit(request: Request, db: SessionDep, res: ResourcesDep) ->
     except ValidationError as error:
         found = field_errors(error, labels(_), FIELDS, _)
         return _form_page(request, identity, person, values, found, status_code=400)
-    try:
-        return await submit_from_page(db, res, identity, checked, values["submission_key"])
-    except Conflict as refused:
-        await db.rollback()
-        await record_refusal(request, refused.status_code)
-        code = str(refused.detail).split(":", 1)[0]
-        return render(
-            request,
-            "blind_massage_insurance_subsidy/refused.html",
-            {
-                "title": _("Your claim cannot be accepted"),
-                "reason": _(REASON[code]) if code in REASON else str(refused.detail),
-                "code": code,
-            },
-            status_code=refused.status_code,
-            identity=identity,
-        )
+    return await submit_or_refusal_page(
+        request,
+        db,
+        res,
+        identity,
+        checked,
+        values["submission_key"],
+        title=_("Your claim cannot be accepted"),
+        ask=_("Nothing was submitted. If you think this is wrong, ask the County Disabled Persons' Federation."),
+    )
 
 
 async def _mine(db: SessionDep, identity: Identity, application_id: str) -> Any:

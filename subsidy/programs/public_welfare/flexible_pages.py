@@ -18,13 +18,12 @@ from pydantic import ValidationError
 from subsidy.api import procedures
 from subsidy.api.bindings import binding_of
 from subsidy.api.deps import ResourcesDep, SessionDep
-from subsidy.api.errors import Conflict, Forbidden, NotFound
+from subsidy.api.errors import Forbidden, NotFound
 from subsidy.api.pages.form_support import FieldError, field_errors, flat_values
-from subsidy.api.pages.page_events import send_from_page, submit_from_page
+from subsidy.api.pages.page_events import send_from_page, submit_or_refusal_page
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
 from subsidy.api.pages.words import N_, REASON, STATUS
 from subsidy.api.read_model import application_out, get_visible_application, mask_id_number
-from subsidy.api.refusals import record_refusal
 from subsidy.api.schemas import EventIn
 from subsidy.api.security import Identity
 from subsidy.policy.counties import BAOTOU_COUNTIES, BAOTOU_COUNTIES_EN
@@ -204,24 +203,19 @@ async def flexible_submit(request: Request, db: SessionDep, res: ResourcesDep) -
         checked = FlexibleInsuranceForm.model_validate(_body(person, values))
     except ValidationError as error:
         return _form_page(request, identity, person, values, _errors(error, _), status_code=400)
-    try:
-        return await submit_from_page(db, res, identity, checked, values["submission_key"])
-    except Conflict as refused:
-        # The exclusivity rule (or a subsidy already held), in words: the reason code leads the detail.
-        await db.rollback()
-        await record_refusal(request, refused.status_code)
-        code = str(refused.detail).split(":", 1)[0]
-        return render(
-            request,
-            "flexible/refused.html",
-            {
-                "title": _("Your application cannot be accepted"),
-                "reason": _(REASON[code]) if code in REASON else str(refused.detail),
-                "code": code,
-            },
-            status_code=refused.status_code,
-            identity=identity,
-        )
+    return await submit_or_refusal_page(
+        request,
+        db,
+        res,
+        identity,
+        checked,
+        values["submission_key"],
+        title=_("Your application cannot be accepted"),
+        ask=_(
+            "Nothing was submitted. If you think this is wrong, ask the County HR and Social Security Bureau or the "
+            "County Disabled Persons' Federation."
+        ),
+    )
 
 
 async def _mine(db: SessionDep, identity: Identity, application_id: str) -> Any:
