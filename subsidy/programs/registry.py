@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from subsidy.programs.account_registration import program as account_registration
+from subsidy.programs.graduate_hiring_subsidy import program as graduate_hiring_subsidy
 from subsidy.programs.model import Program
 from subsidy.programs.public_welfare import program as public_welfare
 from subsidy.programs.rent_subsidy import program as rent_subsidy
@@ -22,6 +23,7 @@ DECLARED: tuple[Program, ...] = (
     public_welfare.PLACEMENT,
     public_welfare.FLEXIBLE_EMPLOYMENT_INSURANCE,
     account_registration.PROGRAM,
+    graduate_hiring_subsidy.PROGRAM,
 )
 
 PROGRAMS: dict[str, Program] = {program.code: program for program in DECLARED}
