@@ -43,6 +43,12 @@ def test_histories_cover_every_branch_that_matters() -> None:
         "AccountRegistrationWorkflow.test_a_verified_registration",  # verified: the account bound
         "AccountRegistrationWorkflow.test_a_rejected_registration",  # rejected with a reason
         "AccountRegistrationWorkflow.test_a_second_account",  # approval refused (409: already bound), then rejected
+        "GraduateHiringSubsidyWorkflow.test_three_years_run_to_their_end",  # three yearly checks paid, completed
+        "GraduateHiringSubsidyWorkflow.test_employment_ended_at_month_18",  # a year paid, then terminated
+        "GraduateHiringSubsidyWorkflow.test_a_rejected_check",  # terminated unpaid, the employment released
+        "GraduateHiringSubsidyWorkflow.test_graduated_too_long_ago",  # ineligible
+        "GraduateHiringSubsidyWorkflow.test_a_placement_that_took_a_post",  # approval refused (409), then rejected
+        "GraduateHiringSubsidyWorkflow.test_withdrawn_during_the_review",  # withdrawn
     ):
         assert any(name.startswith(branch) for name in names), branch
 
