@@ -36,6 +36,7 @@ HOME_ACTIONS = (
     ("employer", "/employer/declare", N_("Declare this year's public-welfare posts")),
     ("employer", "/employer/declarations", N_("My post declarations: posts, places and proposing a person")),
     ("employer", "/employer/placements", N_("My placements: publicity, payment schedule, end of employment")),
+    ("employer", "/employer/graduate-hires", N_("My graduate hires: the graduate hiring subsidy, its yearly checks")),
     ("employer", "/my/applications", N_("All my applications")),
 )
 
