@@ -157,6 +157,7 @@ async def test_employer_declares_proposes_and_follows_a_placement_to_active(
             "申报本年度公益性岗位",
             "我的岗位申报：岗位、名额和推荐人员",
             "我的安置：公示、发放计划、终止就业",
+            "我的应届毕业生安置：安置残疾人应届高校毕业生补贴及年度核查",
             "我的全部申请",
         ]
     )
