@@ -12,6 +12,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subsidy.db.models import Application, Person
+from subsidy.programs.graduate_hiring_subsidy.contracts import GRADUATE_HIRING_PROGRAM
 from subsidy.programs.public_welfare.contracts import FLEXIBLE_PROGRAM, PLACEMENT_PROGRAM
 
 # A placement in one of these holds its place on the post (and so excludes the flexible-employment subsidy).
@@ -21,6 +22,10 @@ TOOK_UP_A_POST = (*HOLDS_PLACE, "completed", "terminated")
 # A flexible-employment subsidy in one of these is running (it is approved straight into `active`).
 FLEXIBLE_RUNNING = ("approved", "active")
 FLEXIBLE_PENDING_OR_RUNNING = ("under_review", "returned", *FLEXIBLE_RUNNING)
+# A graduate hiring subsidy in `active` is running (its years are being paid); one submitted or under review is
+# pending: a person has one of them at a time, and a running one excludes a public-welfare placement.
+GRADUATE_HIRING_RUNNING = ("active",)
+GRADUATE_HIRING_PENDING_OR_RUNNING = ("submitted", "under_review", *GRADUATE_HIRING_RUNNING)
 
 
 async def lock_person(session: AsyncSession, person_id: uuid.UUID) -> None:
@@ -35,6 +40,11 @@ async def flexible_insurance_held(
     session: AsyncSession, person_id: uuid.UUID, exclude: uuid.UUID | None = None
 ) -> bool:
     return await holds(session, person_id, FLEXIBLE_PROGRAM, FLEXIBLE_RUNNING, exclude)
+
+
+async def graduate_hiring_held(session: AsyncSession, person_id: uuid.UUID, exclude: uuid.UUID | None = None) -> bool:
+    """Whether the person's graduate hiring subsidy is running (it excludes a public-welfare post)."""
+    return await holds(session, person_id, GRADUATE_HIRING_PROGRAM, GRADUATE_HIRING_RUNNING, exclude)
 
 
 async def holds(

@@ -222,6 +222,9 @@ class GraduateHiringParams:
     # Interpretation (POLICY.md): many local rules use the two-year job-seeking period (择业期) after graduation.
     hire_within_years_of_graduation: int = 2
     min_contract_months: int = 12
+    # Interpretation: "with social insurance" is read as insured from the contract's start; the employer registers a
+    # new employee within the month, so the insurance may start up to this many days after the contract does.
+    social_insurance_within_days: int = 31
     subsidy_years: int = 3
     yearly_minimum_wage_months: int = 5
     # Interpretation: the plan does not say who pays; like R and T, the City DPF pays half.
@@ -233,6 +236,7 @@ class GraduateHiringParams:
         _require_not_negative(
             hire_within_years_of_graduation=self.hire_within_years_of_graduation,
             min_contract_months=self.min_contract_months,
+            social_insurance_within_days=self.social_insurance_within_days,
             subsidy_years=self.subsidy_years,
             yearly_minimum_wage_months=self.yearly_minimum_wage_months,
         )

@@ -12,6 +12,7 @@ from subsidy.programs.account_registration import program as account_registratio
 from subsidy.programs.blind_massage_insurance_subsidy import program as blind_massage_insurance_subsidy
 from subsidy.programs.county_annual_report import program as county_annual_report
 from subsidy.programs.dispatch_referral_reward import program as dispatch_referral_reward
+from subsidy.programs.graduate_hiring_subsidy import program as graduate_hiring_subsidy
 from subsidy.programs.model import Program
 from subsidy.programs.over_quota_reward import program as over_quota_reward
 from subsidy.programs.public_welfare import program as public_welfare
@@ -29,6 +30,7 @@ DECLARED: tuple[Program, ...] = (
     over_quota_reward.PROGRAM,
     dispatch_referral_reward.PROGRAM,
     blind_massage_insurance_subsidy.PROGRAM,
+    graduate_hiring_subsidy.PROGRAM,
     county_annual_report.PROGRAM,
 )
 

@@ -12,6 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from subsidy.api.audit import archive_closed, ended_applications
 from subsidy.db.models import Application, ArchivedHistory
+from subsidy.programs.graduate_hiring_subsidy import workflow as graduate_hiring
 from subsidy.programs.over_quota_reward import workflow as over_quota_reward
 from subsidy.programs.public_welfare import flexible_insurance_workflow as flexible_insurance
 from subsidy.programs.public_welfare import placement_workflow as public_welfare_placement
@@ -26,6 +27,7 @@ def test_the_registry_names_the_terminal_statuses_the_workflows_end_in() -> None
     assert set(PROGRAMS["public_welfare_placement"].terminal_statuses) == public_welfare_placement.TERMINAL
     assert set(PROGRAMS["flexible_employment_insurance_subsidy"].terminal_statuses) == flexible_insurance.TERMINAL
     assert set(PROGRAMS["over_quota_reward"].terminal_statuses) == over_quota_reward.TERMINAL
+    assert set(PROGRAMS["graduate_hiring_subsidy"].terminal_statuses) == set(graduate_hiring.TERMINAL)
 
 
 async def test_the_archiver_takes_every_terminal_status_of_every_program_and_nothing_else(
@@ -45,6 +47,7 @@ async def test_the_archiver_takes_every_terminal_status_of_every_program_and_not
             ("public_welfare_placement", "publicity"),
             ("flexible_employment_insurance_subsidy", "active"),
             ("over_quota_reward", "approved"),  # approved, its payment not yet posted
+            ("graduate_hiring_subsidy", "active"),
         ]:
             running.add(_row(db, code, status))
         await db.flush()
@@ -73,6 +76,7 @@ RUNNING_STATUS = {
     "over_quota_reward": "under_review",
     "dispatch_referral_reward": "active",  # the year of employment runs
     "blind_massage_insurance_subsidy": "under_review",
+    "graduate_hiring_subsidy": "active",
 }
 
 

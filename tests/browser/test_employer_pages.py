@@ -159,6 +159,7 @@ async def test_employer_declares_proposes_and_follows_a_placement_to_active(
             "我的安置：公示、发放计划、终止就业",
             "申请以往年度的超比例安排残疾人就业奖励",
             "我的超比例奖励申请：计入职工、计算结果、发放情况",
+            "我的应届毕业生安置：安置残疾人应届高校毕业生补贴及年度核查",
             "我的全部申请",
         ]
     )

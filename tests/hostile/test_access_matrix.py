@@ -14,7 +14,7 @@ import asyncio
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -251,6 +251,21 @@ def flexible_form(bound: DemoBinding) -> dict[str, Any]:
     }
 
 
+def graduate_hire() -> dict[str, Any]:
+    """employer-a's claim for a graduate it hired ten days ago (a person nobody else applies for)."""
+    id_number = new_resident_id(born=date(2002, 9, 1))
+    start = china_today() - timedelta(days=10)
+    return {
+        "program": "graduate_hiring_subsidy",
+        "employer": {"name": DEMO_BINDINGS["employer-a"].name, "credit_code": DEMO_BINDINGS["employer-a"].identifier},
+        "county": "150203",
+        "person": {"name": "钱八", "id_number": id_number, "disability_cert_number": id_number + "42"},
+        "graduated_on": (start - timedelta(days=30)).isoformat(),
+        "contract": {"start_date": start.isoformat(), "end_date": (start + timedelta(days=800)).isoformat()},
+        "social_insurance_from": start.isoformat(),
+    }
+
+
 def registration_body(kind: str = "person") -> dict[str, Any]:
     body: dict[str, Any] = {
         "username": f"reg-{uuid.uuid4().hex[:12]}",
@@ -316,6 +331,7 @@ async def test_every_role_and_county_against_every_endpoint_and_decision(matrix:
             massage_form(DEMO_BINDINGS["applicant-c"], china_today().year - 2),
             "applicant-c",
         ),
+        "graduate_hiring_subsidy": (graduate_hire(), "employer-a"),
     }
     # Every program people apply for is in this matrix (the placement below, once a post is approved), each
     # submitted by an account of a role its declaration names: a program added to the registry fails here until it is.
@@ -615,6 +631,8 @@ async def test_the_pages_follow_the_same_matrix(http: httpx.AsyncClient, login: 
                 "/training/classes/new": 200 if user == "provider-a" else 403,
                 f"/training/classes/{class_id}": 200 if user == "provider-a" else 403,
                 f"/training/classes/{class_id}/withdraw": 200 if user == "provider-a" else 403,
+                "/employer/graduate-hires": 200 if user == "employer-a" else 403,
+                "/employer/graduate-hires/new": 200 if user == "employer-a" else 403,
             }
             for path, status in wanted.items():
                 response = await browser.get(path)

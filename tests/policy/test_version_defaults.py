@@ -78,6 +78,7 @@ DEFAULTS_AS_RELEASED = {
     "graduate_hiring": {
         "hire_within_years_of_graduation": 2,
         "min_contract_months": 12,
+        "social_insurance_within_days": 31,
         "subsidy_years": 3,
         "yearly_minimum_wage_months": 5,
         "city_share": "0.5",

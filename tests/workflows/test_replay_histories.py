@@ -65,6 +65,12 @@ def test_histories_cover_every_branch_that_matters() -> None:
         "BlindMassageInsuranceWorkflow.test_a_physical_disability_certificate",  # ineligible: not visual
         "BlindMassageInsuranceWorkflow.test_a_rejection_gives_the_year_back",  # rejected with a reason
         "BlindMassageInsuranceWorkflow.test_a_claim_withdrawn_in_review",  # withdrawn in review
+        "GraduateHiringSubsidyWorkflow.test_three_years_run_to_their_end",  # three yearly checks paid, completed
+        "GraduateHiringSubsidyWorkflow.test_employment_ended_at_month_18",  # a year paid, then terminated
+        "GraduateHiringSubsidyWorkflow.test_a_rejected_check",  # terminated unpaid, the employment released
+        "GraduateHiringSubsidyWorkflow.test_graduated_too_long_ago",  # ineligible
+        "GraduateHiringSubsidyWorkflow.test_a_placement_that_took_a_post",  # approval refused (409), then rejected
+        "GraduateHiringSubsidyWorkflow.test_withdrawn_during_the_review",  # withdrawn
     ):
         assert any(name.startswith(branch) for name in names), branch
 

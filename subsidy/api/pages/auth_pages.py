@@ -38,6 +38,7 @@ HOME_ACTIONS = (
     ("employer", "/employer/placements", N_("My placements: publicity, payment schedule, end of employment")),
     ("employer", "/employer/over-quota/new", N_("Claim the over-quota employment reward for a past year")),
     ("employer", "/employer/over-quota", N_("My over-quota reward claims: employees counted, figures, payment")),
+    ("employer", "/employer/graduate-hires", N_("My graduate hires: the graduate hiring subsidy, its yearly checks")),
     ("employer", "/my/applications", N_("All my applications")),
     ("agency", "/agency/referrals/new", N_("Claim the reward for referring a person into employment")),
     ("agency", "/my/applications", N_("All my applications")),

@@ -28,10 +28,12 @@ from subsidy.db.person_holds import (
     HOLDS_PLACE,
     TOOK_UP_A_POST,
     flexible_insurance_held,
+    graduate_hiring_held,
     holds,
     lock_person,
     placement_held,
 )
+from subsidy.programs.graduate_hiring_subsidy.rules import EXCLUSIVE_WITH_GRADUATE_HIRING_SUBSIDY
 from subsidy.programs.public_welfare import activity_names as names
 from subsidy.programs.public_welfare.contracts import (
     COLLECTION_PROGRAM,
@@ -431,6 +433,8 @@ class PlacementActivities:
                 max_placements=claim.max_placements,
                 override_granted=claim.override_granted,
             )
+            if await graduate_hiring_held(session, person_id):
+                reasons.append(EXCLUSIVE_WITH_GRADUATE_HIRING_SUBSIDY)
             if reasons:
                 return ClaimResult(reasons)
             application.status = "publicity"

@@ -168,6 +168,9 @@ PLACEMENT = Program(
         "placement_cap_reached": N_("In principle a person is placed on public-welfare posts at most twice"),
         "not_yet_expired": N_("The earlier public-welfare post subsidy has not ended yet"),
         "exclusive_with_flexible_employment_insurance": EXCLUSIVITY,
+        "exclusive_with_graduate_hiring_subsidy": N_(
+            "A person subsidised as a graduate hire cannot also receive a public-welfare post subsidy"
+        ),
         "post_not_approved": N_("The post has not been approved"),
         "post_has_no_free_place": N_("The post has no free place"),
         "re_placement_needs_hardship": N_("A re-placement is for severely disabled or special-hardship persons"),

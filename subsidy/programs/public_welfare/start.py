@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy.api.errors import Conflict, Forbidden, Invalid
 from subsidy.api.schemas import EventIn
 from subsidy.db.models import Application
-from subsidy.db.person_holds import flexible_insurance_held, lock_person, placement_held
+from subsidy.db.person_holds import flexible_insurance_held, graduate_hiring_held, lock_person, placement_held
+from subsidy.programs.graduate_hiring_subsidy.rules import EXCLUSIVE_WITH_GRADUATE_HIRING_SUBSIDY
 from subsidy.programs.model import StartContext
 from subsidy.programs.public_welfare.contracts import (
     POST_PROGRAM,
@@ -144,6 +145,11 @@ async def admit_placement(
         raise Conflict(
             f"{EXCLUSIVE_WITH_FLEXIBLE_EMPLOYMENT_INSURANCE}: the person receives the flexible-employment social "
             "insurance subsidy, which excludes a public-welfare post subsidy"
+        )
+    if await graduate_hiring_held(session, person_id):
+        raise Conflict(
+            f"{EXCLUSIVE_WITH_GRADUATE_HIRING_SUBSIDY}: the person's employment is subsidised as a graduate hire, "
+            "which excludes a public-welfare post subsidy"
         )
     return declaration.county
 
