@@ -1,6 +1,9 @@
-"""Messages of the shared policy data activities: the minimum wage in force, and the person registry's records."""
+"""Messages of the shared policy data activities: the minimum wage in force, and the person registry's records.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: the annotations are the types themselves, so that the data converter
+builds a result's type without resolving names, also inside an update handler in Temporal's sandbox (where
+`MinimumWageUsed` as text was once "not fully defined").
+"""
 
 from dataclasses import dataclass
 from datetime import date
