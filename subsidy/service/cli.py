@@ -71,7 +71,7 @@ def _banner(host: str, port: int, temporal_ui: str | None, demo: bool) -> str:
 
 async def up(host: str, port: int, home: Path) -> int:
     from subsidy.db.session import create_engine, session_factory
-    from subsidy.programs.county_annual_report.schedule import ensure_report_schedule
+    from subsidy.programs.county_annual_report.schedule import ensure_report_schedule, open_this_years_reports
     from subsidy.service.archiver import run_archiver, set_retention
     from subsidy.service.embedded import PortInUse, listen_on, require_free_port
     from subsidy.service.parts import PostgresPart, TemporalPart
@@ -171,6 +171,7 @@ async def up(host: str, port: int, home: Path) -> int:
             return EXIT_PART_DIED
         log.info("%d API process(es) and %d worker process(es) run", api_count, worker_count)
         await ensure_report_schedule(client, settings.task_queue, settings.annual_report_opens)
+        await open_this_years_reports(client, settings.task_queue, settings.annual_report_opens, settings.today())
         archiving = asyncio.create_task(run_archiver(sessions, client, stop, settings.sweep_seconds))
         starting = asyncio.create_task(run_starter(sessions, client, settings.task_queue, stop, settings.sweep_seconds))
         stopping = asyncio.create_task(stop.wait())
@@ -213,7 +214,7 @@ def _child_environment(
 
 async def worker() -> int:
     from subsidy.db.session import create_engine, session_factory
-    from subsidy.programs.county_annual_report.schedule import ensure_report_schedule
+    from subsidy.programs.county_annual_report.schedule import ensure_report_schedule, open_this_years_reports
     from subsidy.service.archiver import run_archiver
     from subsidy.service.starter import run_starter
     from subsidy.service.temporal import build_worker
@@ -228,6 +229,7 @@ async def worker() -> int:
     sessions = session_factory(engine)
     running = build_worker(client, settings.task_queue, sessions)
     await ensure_report_schedule(client, settings.task_queue, settings.annual_report_opens)
+    await open_this_years_reports(client, settings.task_queue, settings.annual_report_opens, settings.today())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

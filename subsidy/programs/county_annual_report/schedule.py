@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from temporalio.client import (
     Client,
     Schedule,
@@ -13,6 +15,8 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from subsidy.programs.county_annual_report.contracts import REPORT_ROUND_WORKFLOW, SCHEDULE_ID, ReportRoundInput
 
@@ -58,3 +62,25 @@ async def ensure_report_schedule(
             return ScheduleUpdate(schedule=wanted)
 
         await client.get_schedule_handle(schedule_id).update(update)
+
+
+async def open_this_years_reports(
+    client: Client, task_queue: str, opens_on: str, today: date, *, counties: list[str] | None = None
+) -> bool:
+    """A service started (or the schedule created) after this year's opening day still opens this year's reports:
+    the round of this year, started now, once (its workflow id is the year's; opening a report is idempotent).
+    False when this year's opening day is still ahead (the schedule will do it)."""
+    month, day = (int(part) for part in opens_on.split("-"))
+    if today < date(today.year, month, day):
+        return False
+    try:
+        await client.start_workflow(
+            REPORT_ROUND_WORKFLOW,
+            ReportRoundInput(year=today.year, counties=counties),
+            id=f"{SCHEDULE_ID}-catch-up-{today.year}",
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        pass
+    return True
