@@ -124,8 +124,8 @@ async def test_0012_fills_the_missing_keys_of_stored_versions_and_never_a_presen
         }
         async with sessions() as session:
             check = await verify_chain(session)
-        # The seeded versions' rows, the minimum wage standard's and the filling's.
-        assert (check.ok, check.rows, check.first_bad_row) == (True, 6, None)
+        # The seeded versions' rows, the minimum wage standard's, the four plans' and the filling's.
+        assert (check.ok, check.rows, check.first_bad_row) == (True, 10, None)
 
         # Down and up again: nothing is missing any more, so nothing changes and nothing more is audited.
         await asyncio.to_thread(command.downgrade, config, "0011")

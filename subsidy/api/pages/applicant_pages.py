@@ -24,7 +24,7 @@ from subsidy.api.pages.form_support import FieldError, field_errors, flat_values
 from subsidy.api.pages.page_events import own_page, send_from_page, submit_from_page
 from subsidy.api.pages.timeline_words import TimelineLine, county_words, in_words
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
-from subsidy.api.pages.words import NEXT_STEP, PROGRAM, REASON, ROLE, SCHEDULE_STATUS, STATUS
+from subsidy.api.pages.words import NEXT_STEP, PROGRAM, REASON, ROLE, SCHEDULE_STATUS, STATUS, reasons_of
 from subsidy.api.read_model import application_out, application_scope, get_visible_application
 from subsidy.api.refusals import record_refusal
 from subsidy.api.schemas import ApplicationOut, EventIn
@@ -196,7 +196,7 @@ async def _application_page(
             "form": application.form,
             "STATUS": STATUS,
             "NEXT_STEP": NEXT_STEP,
-            "REASON": REASON,
+            "REASON": reasons_of(view.program),
             "SCHEDULE_STATUS": SCHEDULE_STATUS,
             "can_withdraw": not is_terminal(view.program, view.status) and view.submitted_by == identity.username,
             "can_correct": view.status == "returned" and view.submitted_by == identity.username,

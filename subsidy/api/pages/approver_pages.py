@@ -23,13 +23,13 @@ from subsidy.api.pages.web import checked_form, gettext_for, language, render, r
 from subsidy.api.pages.words import (
     NEXT_STEP,
     PROGRAM,
-    REASON,
     REGISTRATION_KIND,
     SCHEDULE_STATUS,
     STATUS,
     STEP,
     TASK_STATUS,
     field_error,
+    reasons_of,
 )
 from subsidy.api.read_model import application_out
 from subsidy.api.refusals import record_refusal
@@ -222,7 +222,7 @@ async def _task_page(
             "STATUS": STATUS,
             "NEXT_STEP": NEXT_STEP,
             "PROGRAM": PROGRAM,
-            "REASON": REASON,
+            "REASON": reasons_of(task.program),
             "SCHEDULE_STATUS": SCHEDULE_STATUS,
             "TASK_STATUS": TASK_STATUS,
             "REGISTRATION_KIND": REGISTRATION_KIND,

@@ -19,7 +19,7 @@ from subsidy.api import procedures
 from subsidy.api.deps import Resources
 from subsidy.api.errors import Conflict, ServiceError, Unavailable
 from subsidy.api.pages.web import gettext_for, render
-from subsidy.api.pages.words import REASON
+from subsidy.api.pages.words import reasons_of
 from subsidy.api.refusals import record_refusal
 from subsidy.api.security import Identity
 from subsidy.db.models import Application
@@ -81,12 +81,13 @@ async def submit_or_refusal_page(
         await record_refusal(request, refused.status_code)
         _ = gettext_for(request)
         code = str(refused.detail).split(":", 1)[0]
+        words = reasons_of(str(getattr(form, "program", "")))
         return render(
             request,
             "refused.html",
             {
                 "title": title,
-                "reason": _(REASON[code]) if code in REASON else str(refused.detail),
+                "reason": _(words[code]) if code in words else str(refused.detail),
                 "code": code,
                 "ask": ask,
             },

@@ -64,11 +64,20 @@ ROLE = {
 }
 
 # Reason codes the rules of several programs give; each program's own are in its declaration.
-REASON = {
+SHARED_REASON = {
     "wrong_county": N_("Apply to the County DPF of your household registration"),
     "outside_policy_window": N_("The application date is outside the period of the policy"),
-    **{code: words for program in DECLARED for code, words in program.reasons.items()},
 }
+# A program's words for its reason codes: two programs may give one code their own words (a claim of the year
+# already made is the employer's in one program, the practitioner's in another).
+REASON_OF: dict[str, dict[str, str]] = {program.code: {**SHARED_REASON, **program.reasons} for program in DECLARED}
+# Every code with some program's words, for pages that show reasons of any program (the first declaration's).
+REASON = {**{code: words for program in reversed(DECLARED) for code, words in program.reasons.items()}, **SHARED_REASON}
+
+
+def reasons_of(program: str) -> dict[str, str]:
+    return REASON_OF.get(program, REASON)
+
 
 # Messages for form errors, by the error code the validators give (pydantic error type).
 FIELD_ERROR = {

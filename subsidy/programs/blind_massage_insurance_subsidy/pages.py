@@ -23,7 +23,7 @@ from subsidy.api.pages.form_support import FieldError, field_errors, flat_values
 from subsidy.api.pages.page_events import send_from_page, submit_or_refusal_page
 from subsidy.api.pages.task_views import disability_words, masked_account
 from subsidy.api.pages.web import checked_form, gettext_for, render, require_user
-from subsidy.api.pages.words import N_, REASON, SCHEDULE_STATUS, STATUS
+from subsidy.api.pages.words import N_, SCHEDULE_STATUS, STATUS, reasons_of
 from subsidy.api.read_model import application_out, get_visible_application, mask_id_number
 from subsidy.api.schemas import EventIn
 from subsidy.api.security import Identity
@@ -225,7 +225,7 @@ async def _status_page(
             "STATUS": STATUS,
             "NEXT_STEP": NEXT_STEP,
             "SCHEDULE_STATUS": SCHEDULE_STATUS,
-            "REASON": REASON,
+            "REASON": reasons_of("blind_massage_insurance_subsidy"),
             "can_withdraw": view.status == "under_review",
             "notice": notice
             or (_("Your claim has been submitted.") if submitted else None)

@@ -19,7 +19,7 @@ from subsidy.api.errors import Forbidden, NotFound, ServiceError
 from subsidy.api.pages.form_support import FieldError, field_errors, flat_values, nested
 from subsidy.api.pages.page_events import send_from_page, submit_or_refusal_page
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
-from subsidy.api.pages.words import N_, REASON, SCHEDULE_STATUS, STATUS
+from subsidy.api.pages.words import N_, SCHEDULE_STATUS, STATUS, reasons_of
 from subsidy.api.read_model import application_out, get_visible_application, mask_id_number
 from subsidy.api.schemas import EventIn
 from subsidy.api.security import Identity
@@ -219,7 +219,7 @@ async def _status_page(
             "STATUS": {**STATUS, "active": N_("Active: the year of employment runs")},
             "NEXT_STEP": NEXT_STEP,
             "SCHEDULE_STATUS": SCHEDULE_STATUS,
-            "REASON": REASON,
+            "REASON": reasons_of("dispatch_referral_reward"),
             "can_end": view.status == "active",
             "can_withdraw": view.status in ("active", "under_review"),
             "notice": notice or (_("Your claim has been submitted.") if submitted else None),

@@ -25,7 +25,7 @@ from subsidy.api.errors import Conflict, Forbidden, NotFound, ServiceError
 from subsidy.api.pages.form_support import FieldError, field_errors, flat_values, nested
 from subsidy.api.pages.page_events import send_from_page, submit_from_page
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
-from subsidy.api.pages.words import N_, REASON, STATUS
+from subsidy.api.pages.words import N_, STATUS, reasons_of
 from subsidy.api.read_model import application_out, get_visible_application, mask_id_number
 from subsidy.api.refusals import record_refusal
 from subsidy.api.schemas import EventIn
@@ -247,7 +247,9 @@ async def hire_submit(request: Request, db: SessionDep, res: ResourcesDep) -> Re
             "graduate_hiring_subsidy/refused.html",
             {
                 "title": _("Your application cannot be accepted"),
-                "reason": _(REASON[code]) if code in REASON else str(refused.detail),
+                "reason": _(reasons_of("graduate_hiring_subsidy")[code])
+                if code in reasons_of("graduate_hiring_subsidy")
+                else str(refused.detail),
             },
             status_code=refused.status_code,
             identity=identity,
@@ -360,7 +362,7 @@ async def _hire_page(
             "today": today.isoformat(),
             "STATUS": STATUS_WORDS,
             "NEXT_STEP": NEXT_STEP,
-            "REASON": REASON,
+            "REASON": reasons_of("graduate_hiring_subsidy"),
             "YEAR_STATUS": YEAR_STATUS,
             "labels": labels(_),
             "can_withdraw": application.status in ("submitted", "under_review"),

@@ -26,7 +26,7 @@ from subsidy.api.errors import Forbidden, NotFound, ServiceError, Unavailable
 from subsidy.api.pages.form_support import FieldError, error_message, flat_values
 from subsidy.api.pages.page_events import send_from_page, submit_from_page
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
-from subsidy.api.pages.words import REASON, SCHEDULE_STATUS, STATUS
+from subsidy.api.pages.words import SCHEDULE_STATUS, STATUS, reasons_of
 from subsidy.api.read_model import application_out, get_visible_application
 from subsidy.api.refusals import record_refusal
 from subsidy.api.schemas import EventIn
@@ -275,7 +275,8 @@ async def claim_submit(request: Request, db: SessionDep, res: ResourcesDep) -> R
         bound = await _organisation(db, identity)  # read again: the rollback expired it
         await record_refusal(request, refused.status_code)
         code = str(refused.detail).split(":", 1)[0].strip()
-        problem = _(REASON[code]) if code in REASON else str(refused.detail)
+        words = reasons_of("over_quota_reward")
+        problem = _(words[code]) if code in words else str(refused.detail)
         return _form_page(
             request,
             identity,
@@ -344,7 +345,7 @@ async def _claim_page(
             else [],
             "STATUS": CLAIM_STATUS,
             "NEXT_STEP": NEXT_STEP,
-            "REASON": REASON,
+            "REASON": reasons_of("over_quota_reward"),
             "SCHEDULE_STATUS": SCHEDULE_STATUS,
             "can_withdraw": view.status == "under_review" and not is_terminal(view.program, view.status),
             "notice": notice

@@ -22,7 +22,7 @@ from subsidy.api.errors import Forbidden, NotFound
 from subsidy.api.pages.form_support import FieldError, field_errors, flat_values
 from subsidy.api.pages.page_events import send_from_page, submit_or_refusal_page
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
-from subsidy.api.pages.words import N_, REASON, STATUS
+from subsidy.api.pages.words import N_, STATUS, reasons_of
 from subsidy.api.read_model import application_out, get_visible_application, mask_id_number
 from subsidy.api.schemas import EventIn
 from subsidy.api.security import Identity
@@ -248,7 +248,7 @@ async def _status_page(
             "form": application.form,
             "STATUS": STATUS,
             "NEXT_STEP": NEXT_STEP,
-            "REASON": REASON,
+            "REASON": reasons_of("flexible_employment_insurance_subsidy"),
             "can_withdraw": not is_terminal(view.program, view.status),
             "notice": notice
             or (_("Your application has been submitted.") if query.get("submitted") == "1" else None)
