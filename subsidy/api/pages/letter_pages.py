@@ -23,7 +23,7 @@ from subsidy.api.deps import SessionDep
 from subsidy.api.errors import NotFound
 from subsidy.api.pages.task_views import own_words
 from subsidy.api.pages.web import gettext_for, language, render, require_user
-from subsidy.api.pages.words import DECISION, N_, PROGRAM, REASON, STEP
+from subsidy.api.pages.words import DECISION, N_, PROGRAM, STEP, reasons_of
 from subsidy.api.read_model import get_visible_application
 from subsidy.db.models import Application, Decision, Person, ScheduledPayment, User
 from subsidy.policy.counties import BAOTOU_COUNTIES, BAOTOU_COUNTIES_EN
@@ -99,7 +99,7 @@ async def _letter(db: SessionDep, application: Application, number: int, _: Any,
             "reject",
             _("Check of the application against the rules"),
             None,
-            [_(REASON.get(code, code)) for code in eligibility.get("reasons", [])],
+            [_(reasons_of(application.program).get(code, code)) for code in eligibility.get("reasons", [])],
             review,
             lawsuit,
             0,
