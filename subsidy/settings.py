@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     annual_report_opens: str = Field(
         default="11-01", pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$", alias="SUBSIDY_ANNUAL_REPORT_OPENS"
     )
+    # Whether a service started after this year's opening day opens this year's reports at once (off: only the
+    # Schedule opens them; a harness whose data must start empty turns it off).
+    annual_report_catch_up: bool = Field(default=True, alias="SUBSIDY_ANNUAL_REPORT_CATCH_UP")
     # The zone in which a subsidy month ends and a working day begins.
     timezone: str = Field(default="Asia/Shanghai", alias="SUBSIDY_TIMEZONE")
     # Browser origins (comma-separated, e.g. the Temporal UI's http://localhost:8233) that may call the auditors'

@@ -171,7 +171,8 @@ async def up(host: str, port: int, home: Path) -> int:
             return EXIT_PART_DIED
         log.info("%d API process(es) and %d worker process(es) run", api_count, worker_count)
         await ensure_report_schedule(client, settings.task_queue, settings.annual_report_opens)
-        await open_this_years_reports(client, settings.task_queue, settings.annual_report_opens, settings.today())
+        if settings.annual_report_catch_up:
+            await open_this_years_reports(client, settings.task_queue, settings.annual_report_opens, settings.today())
         archiving = asyncio.create_task(run_archiver(sessions, client, stop, settings.sweep_seconds))
         starting = asyncio.create_task(run_starter(sessions, client, settings.task_queue, stop, settings.sweep_seconds))
         stopping = asyncio.create_task(stop.wait())
@@ -229,7 +230,8 @@ async def worker() -> int:
     sessions = session_factory(engine)
     running = build_worker(client, settings.task_queue, sessions)
     await ensure_report_schedule(client, settings.task_queue, settings.annual_report_opens)
-    await open_this_years_reports(client, settings.task_queue, settings.annual_report_opens, settings.today())
+    if settings.annual_report_catch_up:
+        await open_this_years_reports(client, settings.task_queue, settings.annual_report_opens, settings.today())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
