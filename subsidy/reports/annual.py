@@ -43,6 +43,14 @@ async def plan_progress(
     from subsidy.db.plans import action_statuses, stored_plans
 
     progress = []
+    # Each year's figures once, however many plans and targets count them (each is a dozen queries).
+    by_year: dict[int, Any] = {}
+
+    async def figures_of(each: int) -> Any:
+        if each not in by_year:
+            by_year[each] = await county_figures(session, each, county)
+        return by_year[each]
+
     for plan in await stored_plans(session):
         ours = plan.jurisdiction == jurisdiction or (county is not None and plan.jurisdiction == county)
         measures = []
@@ -52,8 +60,7 @@ async def plan_progress(
                 last = min(year, plan.period_to.year)
                 actual = 0
                 for each in range(plan.period_from.year, last + 1):
-                    figures = await county_figures(session, each, county)
-                    actual += int(getattr(figures, target.measure))
+                    actual += int(getattr(await figures_of(each), target.measure))
             measures.append(
                 {
                     "measure": target.measure,
