@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subsidy.db.models import LedgerEntry, ScheduledPayment
+from subsidy.payments.obligations import record_due
 
 
 class PlannedMonth(Protocol):
@@ -55,11 +56,12 @@ async def plan_schedule(session: AsyncSession, application_id: uuid.UUID, months
 async def post_month(
     session: AsyncSession, application_id: uuid.UUID, period: str, rows: Sequence[dict[str, Any]]
 ) -> int:
-    """The month's ledger rows (each with its idempotency key) and the month marked paid; returns how many rows
-    were posted now: 0 when a retry finds them all posted already."""
+    """The month's ledger rows (each with its idempotency key), its payments and the month marked due (the bank has
+    not paid it yet: subsidy/payments/); returns how many rows were posted now: 0 when a retry finds them all."""
     result = await session.execute(_POST, rows)
     posted = len(result.all())
-    await session.execute(_MARK_PAID, {"paid_application": application_id, "paid_period": period})
+    await record_due(session, rows)
+    await session.execute(_MARK_DUE, {"due_application": application_id, "due_period": period})
     return posted
 
 
@@ -69,8 +71,12 @@ _SCHEDULE = ScheduledPayment.__table__
 _LEDGER = LedgerEntry.__table__
 _PLAN = insert(_SCHEDULE).on_conflict_do_nothing()
 _POST = insert(_LEDGER).on_conflict_do_nothing().returning(_LEDGER.c.id)
-_MARK_PAID = (
+_MARK_DUE = (
     update(_SCHEDULE)
-    .where(_SCHEDULE.c.application_id == bindparam("paid_application"), _SCHEDULE.c.period == bindparam("paid_period"))
-    .values(status="paid")
+    .where(
+        _SCHEDULE.c.application_id == bindparam("due_application"),
+        _SCHEDULE.c.period == bindparam("due_period"),
+        _SCHEDULE.c.status == "planned",
+    )
+    .values(status="due")
 )

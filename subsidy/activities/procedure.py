@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -20,6 +20,7 @@ from subsidy.activities import names
 from subsidy.activities.postings import plan_schedule, post_month
 from subsidy.db.audit_chain import append_audit
 from subsidy.db.models import Application, Decision, Person, ScheduledPayment, Task
+from subsidy.payments.recoveries import recover_after
 from subsidy.programs.rent_subsidy.rules import ALREADY_HAS_ACTIVE_RENT_SUBSIDY, RENT_MONTHS_EXHAUSTED
 from subsidy.workflows.contracts import (
     DecisionToRecord,
@@ -93,7 +94,7 @@ class ProcedureActivities:
                         Application.person_id == application.person_id,
                         Application.program == record.program,
                         Application.id != application_id,
-                        ScheduledPayment.status.in_(("planned", "paid")),
+                        ScheduledPayment.status != "cancelled",
                     )
                 )
                 or 0
@@ -236,6 +237,10 @@ class ProcedureActivities:
                     .values(status="cancelled")
                 )
                 cancelled = result.rowcount  # type: ignore[attr-defined]
+            ended_on = change.detail.get("date")
+            if change.status == "terminated" and ended_on:
+                # Reported late: periods that began after the day are cancelled if unsent, else recovered.
+                await recover_after(session, application_id, change.kind, date.fromisoformat(ended_on), change.actor)
             await append_audit(
                 session,
                 kind=change.kind,

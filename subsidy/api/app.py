@@ -20,6 +20,7 @@ from subsidy.api.routers import (
     health,
     identity,
     ledger,
+    payments,
     policies,
     public_welfare,
     registrations,
@@ -75,6 +76,7 @@ def create_app(resources: Resources | None = None, *, cookie_secure: bool | None
         calendar,
         documents,
         reports,
+        payments,
     ):
         app.include_router(module.router)
     app.include_router(account_admin.router)

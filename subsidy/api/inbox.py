@@ -19,6 +19,7 @@ from subsidy.api.read_model import task_scope, task_scope_parts
 from subsidy.api.security import Identity
 from subsidy.db.models import Application, Person, Task
 from subsidy.forms.text import invisible_characters
+from subsidy.payments.tasks import PAYMENT_STEPS
 from subsidy.workflows.contracts import DecideInput, DecideResult
 
 OPEN_STATUSES = ("open", "claimed")
@@ -223,6 +224,8 @@ async def decide(
     task = await get_task(session, task_id, identity)
     if task.status in ("done", "cancelled"):
         raise Conflict(f"the task is already {task.status}")
+    if task.step in PAYMENT_STEPS:
+        raise Conflict("a payment task is settled on its payment: the payee corrects the account, or it is cancelled")
     if task.status == "claimed" and task.claimed_by != identity.username:
         raise Conflict(f"the task is claimed by {task.claimed_by}")
     application = await session.get(Application, task.application_id)

@@ -21,6 +21,7 @@ from subsidy.api.schemas import (
 )
 from subsidy.api.security import Identity
 from subsidy.db.models import Application, Decision, LedgerEntry, Person, ScheduledPayment, Task
+from subsidy.db.payment_models import Payment
 
 CITY_WIDE_ROLES = ("city_dpf", "region_hr", "auditor", "admin")
 COUNTY_ROLES = ("county_dpf", "county_hr")
@@ -40,8 +41,10 @@ def application_scope(identity: Identity) -> ColumnElement[bool]:
     if identity.has(*CITY_WIDE_ROLES):
         return true()
     own = Application.submitted_by == identity.username
-    if identity.has(*COUNTY_ROLES) and identity.county:
+    if identity.has(*COUNTY_ROLES, "finance") and identity.county:
         return or_(own, Application.county == identity.county)
+    if identity.has("finance"):
+        return true()  # the city's finance officer pays the city's share of every county
     return own
 
 
@@ -51,7 +54,9 @@ def task_scope_parts(identity: Identity) -> list[ColumnElement[bool]]:
     if not identity.roles:
         return []
     role = Task.role.in_(identity.roles)
-    parts = [role & Task.county.is_(None)]
+    # A county's finance officer handles the county's shares; the city's (finance, no county) the city's.
+    city_roles = [r for r in identity.roles if not (r == "finance" and identity.county is not None)]
+    parts = [Task.role.in_(city_roles) & Task.county.is_(None)] if city_roles else []
     if identity.county is not None:
         parts.append(role & (Task.county == identity.county))
     return parts
@@ -129,6 +134,7 @@ async def application_out(session: AsyncSession, application: Application) -> Ap
         )
     ).all()
     ledger = (await session.scalars(select(LedgerEntry).where(LedgerEntry.application_id == application.id))).all()
+    payments = (await session.scalars(select(Payment).where(Payment.application_id == application.id))).all()
     city = sum((row.amount for row in ledger if row.funder == "city"), ZERO)
     county = sum((row.amount for row in ledger if row.funder == "county"), ZERO)
     eligibility: dict[str, Any] | None = application.eligibility
@@ -161,7 +167,8 @@ async def application_out(session: AsyncSession, application: Application) -> Ap
             for m in months
         ],
         totals=Totals(
-            paid=city + county,
+            paid=sum((p.amount for p in payments if p.status == "paid"), ZERO),
+            due=city + county,
             city=city,
             county=county,
             planned=sum((m.amount for m in months if m.status == "planned"), ZERO),

@@ -96,9 +96,10 @@ class ScheduleRow(BaseModel):
 
 
 class Totals(BaseModel):
-    paid: MoneyOut
-    city: MoneyOut
-    county: MoneyOut
+    paid: MoneyOut = Field(description="confirmed paid by the bank")
+    due: MoneyOut = Field(description="owed for the periods ended so far (the ledger, net of recoveries)")
+    city: MoneyOut = Field(description="the city's part of `due`")
+    county: MoneyOut = Field(description="the county's part of `due`")
     planned: MoneyOut
     cancelled: MoneyOut
 

@@ -44,7 +44,8 @@ APPLICATION_STATUSES = (
     "withdrawn",
 )
 TASK_STATUSES = ("open", "claimed", "done", "cancelled")
-SCHEDULE_STATUSES = ("planned", "paid", "cancelled")
+# `due` once the month has ended and its ledger rows are written; `paid` only once the bank confirmed every share.
+SCHEDULE_STATUSES = ("planned", "due", "batched", "sent", "paid", "failed", "corrected", "cancelled")
 FUNDERS = ("city", "county")
 POLICY_STATUSES = ("pending", "approved", "rejected")
 
@@ -215,7 +216,7 @@ class Decision(Base):
 
 
 class ScheduledPayment(Base):
-    """One subsidy month of an application: planned, paid or cancelled."""
+    """One subsidy month of an application: planned, then as its payments go (subsidy/payments/), or cancelled."""
 
     __tablename__ = "schedule"
 
@@ -257,7 +258,7 @@ class LedgerEntry(Base):
 
     __table_args__ = (
         CheckConstraint(_in("funder", FUNDERS), name="known_funder"),
-        CheckConstraint("amount >= 0", name="not_negative"),
+        CheckConstraint("amount >= 0 OR item IN ('recovery', 'reversal')", name="not_negative_but_recovery"),
         UniqueConstraint("application_id", "period", "funder", "item", name="one_posting_per_funder_period_item"),
         Index("ix_ledger_application", "application_id"),
         Index("ix_ledger_county_program", "county", "program"),

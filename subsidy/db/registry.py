@@ -6,6 +6,7 @@ import subsidy.db.calendar_models  # noqa: F401 - puts the calendar years on Bas
 import subsidy.db.document_models  # noqa: F401 - puts the evidence documents on Base.metadata
 import subsidy.db.idempotency_models  # noqa: F401 - puts the submission bodies table on Base.metadata
 import subsidy.db.minimum_wages  # noqa: F401 - puts the minimum wage standards on Base.metadata
+import subsidy.db.payment_models  # noqa: F401 - puts payments, batches, bank lines and recoveries on Base.metadata
 import subsidy.db.person_records  # noqa: F401 - puts the person registry across programs on Base.metadata
 import subsidy.db.plans  # noqa: F401 - puts the plans and their actions' statuses on Base.metadata
 import subsidy.db.registration_limit_models  # noqa: F401 - puts the registration counters on Base.metadata

@@ -40,6 +40,10 @@ DEMO_ACCOUNTS = (
     DemoAccount("city-a", "市残联 审核员甲", ("city_dpf",)),
     DemoAccount("city-b", "市残联 审核员乙", ("city_dpf",)),
     DemoAccount("region-a", "自治区人社厅 备案员", ("region_hr",)),
+    DemoAccount("finance-150203-a", "昆都仑区残联 财务甲", ("finance",), "150203"),
+    DemoAccount("finance-150203-b", "昆都仑区残联 财务乙", ("finance",), "150203"),
+    DemoAccount("finance-city-a", "市残联 财务甲", ("finance",)),
+    DemoAccount("finance-city-b", "市残联 财务乙", ("finance",)),
     DemoAccount("auditor-a", "审计人员甲", ("auditor",)),
     DemoAccount("admin-a", "系统管理员甲", ("admin",)),
 )

@@ -65,9 +65,9 @@ async def test_wang_wu_paid_8000_and_gets_4000_from_the_city(api: Api) -> None:
     assert decided.status_code == 200, decided.text
     done = await api.reaches("applicant-c", application_id, "completed")
     assert [(r["period"], r["amount"], r["city_share"], r["county_share"], r["status"]) for r in done["schedule"]] == [
-        (f"{LAST_YEAR}-12", "4000.00", "4000.00", "0.00", "paid")
+        (f"{LAST_YEAR}-12", "4000.00", "4000.00", "0.00", "due")
     ]
-    assert (done["totals"]["paid"], done["totals"]["city"], done["totals"]["county"]) == ("4000.00", "4000.00", "0.00")
+    assert (done["totals"]["due"], done["totals"]["city"], done["totals"]["county"]) == ("4000.00", "4000.00", "0.00")
     # The same year again: 409.
     again = await api.submit("applicant-c", claim())
     assert again.status_code == 409 and "already_claimed_this_year" in again.json()["detail"]
@@ -131,7 +131,7 @@ async def test_the_registers_years_count_and_the_16th_year_is_refused(api: Api) 
     task = await api.task("dpf-150203-a", created.json()["id"], "review")
     await api.decide("dpf-150203-a", task["id"], values={"insurance_verified": "6000.00"})
     paid = await api.reaches(user, created.json()["id"], "completed")
-    assert paid["totals"]["paid"] == "3000.00"
+    assert paid["totals"]["due"] == "3000.00"
 
 
 async def test_the_prior_years_are_for_county_dpf_officials_and_past_years_only(api: Api) -> None:

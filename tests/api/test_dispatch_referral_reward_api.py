@@ -49,8 +49,8 @@ async def test_a_referral_pays_500_once_after_the_year(api: Api) -> None:
     assert [
         (row["period"], row["amount"], row["city_share"], row["county_share"], row["status"])
         for row in done["schedule"]
-    ] == [(f"{end.year:04d}-{end.month:02d}", "500.00", "250.00", "250.00", "paid")]
-    assert done["totals"]["paid"] == "500.00"
+    ] == [(f"{end.year:04d}-{end.month:02d}", "500.00", "250.00", "250.00", "due")]
+    assert done["totals"]["due"] == "500.00"
     # A second claim of the same employment, after it was paid: 409.
     again = await api.submit("agency-a", {**body, "agency": body["agency"]})
     assert again.status_code == 409 and "referral_already_claimed" in again.json()["detail"]
@@ -65,7 +65,7 @@ async def test_employment_ended_at_month_7_is_refused_the_reward(api: Api) -> No
     assert ended.status_code == 200, ended.text
     assert ended.json()["status"] == "terminated"
     found = await api.application("agency-a", application_id)
-    assert found["schedule"] == [] and found["totals"]["paid"] == "0.00"
+    assert found["schedule"] == [] and found["totals"]["due"] == "0.00"
     timeline = await api.http.get(
         f"/api/v1/audit/applications/{application_id}/timeline", headers=await api.auth("auditor-a")
     )

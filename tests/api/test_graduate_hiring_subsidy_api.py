@@ -100,7 +100,7 @@ async def test_done_when_a_graduate_hire_is_paid_its_first_year_after_the_check_
     assert [
         (row["period"], row["amount"], row["city_share"], row["county_share"], row["status"])
         for row in application["schedule"]
-    ] == [(period, "9900.00", "4950.00", "4950.00", "paid")]
+    ] == [(period, "9900.00", "4950.00", "4950.00", "due")]
 
     # The second year has not ended: its confirmation is refused.
     early = await api.event(username, application_id, type="employment_confirmed", date=china_today().isoformat())
@@ -114,7 +114,7 @@ async def test_done_when_a_graduate_hire_is_paid_its_first_year_after_the_check_
     assert ended.status_code == 200, ended.text
     await api.reaches(username, application_id, "terminated")
     application = await api.application(username, application_id)
-    assert [(row["period"], row["status"]) for row in application["schedule"]] == [(period, "paid")]
+    assert [(row["period"], row["status"]) for row in application["schedule"]] == [(period, "due")]
 
 
 async def test_a_second_subsidy_while_one_is_pending_is_refused_409(api: Api) -> None:

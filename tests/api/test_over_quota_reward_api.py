@@ -99,7 +99,7 @@ async def test_200_staff_and_two_grade_2_among_five_are_awarded_4_x_5_x_1980_spl
     assert [(row["period"], row["amount"], row["city_share"], row["county_share"]) for row in done["schedule"]] == [
         (f"{china_today().year - 1}-12", "39600.00", "19800.00", "19800.00")
     ]
-    assert (done["totals"]["paid"], done["totals"]["city"], done["totals"]["county"]) == (
+    assert (done["totals"]["due"], done["totals"]["city"], done["totals"]["county"]) == (
         "39600.00",
         "19800.00",
         "19800.00",

@@ -113,7 +113,9 @@ async def test_the_whole_flow_applicant_submits_county_dpf_approves(
     assert sum(Decimal(r["amount"]) for r in rows if r["funder"] == "city") == Decimal("7000.00")
     assert sum(Decimal(r["amount"]) for r in rows if r["funder"] == "county") == Decimal("7000.00")
     final = (await http.get(f"/api/v1/applications/{application['id']}", headers=applicant)).json()
-    assert final["totals"]["paid"] == "14000.00" and final["totals"]["planned"] == "22000.00"
+    assert final["totals"]["due"] == "14000.00" and final["totals"]["planned"] == "22000.00"
+    # Due, not paid: paid is what the bank confirmed (tests/api/test_payments_api.py).
+    assert final["totals"]["paid"] == "0.00" and {row["status"] for row in final["schedule"][:14]} == {"due"}
 
     closed = await http.post(
         f"/api/v1/applications/{application['id']}/events",

@@ -99,7 +99,7 @@ async def test_provider_plans_dpf_approves_provider_reports_another_official_app
     assert decided.status_code == 200, decided.text
 
     final = await status_of(http, provider, application_id, "completed")
-    assert final["totals"]["paid"] == "4500.00"
+    assert final["totals"]["due"] == "4500.00"
     assert (final["totals"]["city"], final["totals"]["county"]) == ("2250.00", "2250.00")
     assert [(d["step"], d["decision"], d["by"]) for d in final["decisions"]] == [
         ("plan_review", "approve", "dpf-150203-a"),

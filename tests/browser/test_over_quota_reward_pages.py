@@ -254,4 +254,4 @@ async def test_employees_counted_by_the_first_approved_claim_show_not_counted_on
         if found.json()["status"] == "completed":
             break
         await asyncio.sleep(0.2)
-    assert found.json()["totals"]["paid"] == "9900.00"
+    assert found.json()["totals"]["due"] == "9900.00"

@@ -137,7 +137,7 @@ async def test_workflows_waiting_on_tasks_and_timers_continue_after_a_temporal_r
     )
     assert closed.status_code == 200, closed.text
     assert closed.json()["status"] == "terminated"
-    assert [m["status"] for m in closed.json()["schedule"]].count("paid") == 12
+    assert [m["status"] for m in closed.json()["schedule"]].count("due") == 12
 
     assert await postgres.counts() == {
         "applications": before["applications"] + 5,

@@ -100,7 +100,7 @@ async def test_a_worker_killed_in_a_payment_is_replaced_and_each_month_is_paid_o
             paid = await session.scalar(
                 select(func.count())
                 .select_from(ScheduledPayment)
-                .where(ScheduledPayment.application_id == key, ScheduledPayment.status == "paid")
+                .where(ScheduledPayment.application_id == key, ScheduledPayment.status == "due")
             )
             payments_audited = await session.scalar(
                 select(func.count())

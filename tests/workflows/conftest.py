@@ -163,7 +163,7 @@ class RentHarness:
 
     async def paid_months(self, application_id: str, expected: int, within: float = 15) -> list[ScheduledPayment]:
         async def reached() -> list[ScheduledPayment] | None:
-            paid = [m for m in await self.schedule(application_id) if m.status == "paid"]
+            paid = [m for m in await self.schedule(application_id) if m.status == "due"]
             return paid if len(paid) >= expected else None
 
         return await eventually(reached, within)

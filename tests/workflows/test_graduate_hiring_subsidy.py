@@ -383,7 +383,7 @@ async def test_three_years_run_to_their_end_and_each_pays_9900(grad: Harness) ->
             )
         ).all()
         assert sorted((m.period, m.amount, m.status) for m in months) == [
-            (y.period, Decimal("9900.00"), "paid") for y in years
+            (y.period, Decimal("9900.00"), "due") for y in years
         ]
     assert (await grad.application(application_id)).status == "completed"
     assert await grad.records(application_id) == ["granted"]

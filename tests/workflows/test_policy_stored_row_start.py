@@ -128,12 +128,12 @@ async def test_a_class_started_from_a_row_stored_without_training_parameters_run
     try:
         first_id, first = await _started_from_row(training, codes[0], people(3))
         # min(6000.00, 1500.00 x 3), the default cap
-        assert await _paid(training, first_id, first) == [(Decimal("4500.00"), "paid")]
+        assert await _paid(training, first_id, first) == [(Decimal("4500.00"), "due")]
         assert (await training.view(first)).policy_version == codes[0]
 
         second_id, second = await _started_from_row(training, codes[1], people(3))
         # min(6000.00, 1000.00 x 3), the stated cap; min_days and the report deadline read their defaults
-        assert await _paid(training, second_id, second) == [(Decimal("3000.00"), "paid")]
+        assert await _paid(training, second_id, second) == [(Decimal("3000.00"), "due")]
 
         # The history holds the version as stored, and replays on today's code.
         for handle in (first, second):

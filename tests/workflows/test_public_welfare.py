@@ -428,7 +428,7 @@ async def test_declaration_to_the_end_of_a_36_month_subsidy_with_exact_ledger_to
     assert await handle.result() == "completed"
 
     months = await pw.schedule(placement)
-    assert len(months) == 36 and all(m.status == "paid" for m in months)
+    assert len(months) == 36 and all(m.status == "due" for m in months)
     assert (months[0].period_start, months[-1].period_end) == (today, add_months(today, 36))
     rows = await pw.ledger(placement)
     assert len(rows) == 36 * 4
@@ -675,13 +675,13 @@ async def test_publicity_across_the_spring_festival_2026_counts_official_working
     await pw.end_employment(handle)
     await pw.ends(handle, "terminated")
     months = await pw.schedule(placement)
-    assert [m.status for m in months].count("paid") == len(ended)
+    assert [m.status for m in months].count("due") == len(ended)
     assert [m.status for m in months].count("cancelled") == len(months) - len(ended)
     assert len(await pw.ledger(placement)) == 4 * len(ended)
 
 
 async def _paid(pw: Harness, application_id: str, expected: int) -> list[ScheduledPayment] | None:
-    paid = [m for m in await pw.schedule(application_id) if m.status == "paid"]
+    paid = [m for m in await pw.schedule(application_id) if m.status == "due"]
     return paid if len(paid) >= expected else None
 
 

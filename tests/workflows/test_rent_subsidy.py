@@ -39,7 +39,7 @@ async def test_rent_1200_runs_36_months_to_completed_with_72_ledger_rows(rent: R
     assert total(rows, "county") == Decimal("18000.00")
     assert {r.amount for r in rows} == {Decimal("500.00")}
     months = await rent.schedule(application_id)
-    assert len(months) == 36 and all(m.status == "paid" for m in months)
+    assert len(months) == 36 and all(m.status == "due" for m in months)
     assert (await rent.application(application_id)).status == "completed"
     # 13 months paid at approval, then 23 by timers: the run continued as new after each 12 payments.
     latest = await rent.env.client.get_workflow_handle(handle.id).describe()
@@ -100,7 +100,7 @@ async def test_business_closed_after_20_paid_months_leaves_20_paid_and_16_cancel
     assert result.status == "terminated"
     assert await handle.result() == "terminated"
     months = await rent.schedule(application_id)
-    assert [m.status for m in months].count("paid") == 20
+    assert [m.status for m in months].count("due") == 20
     assert [m.status for m in months].count("cancelled") == 16
     rows = await rent.ledger(application_id)
     assert len(rows) == 40 and total(rows) == Decimal("20000.00")
@@ -277,7 +277,7 @@ async def test_a_withdrawal_right_after_an_approval_that_pays_arrears_ends_it_wh
         # While the client waits for its update the test server skips time, so the new run may pay more months
         # before the withdrawal lands; each month is paid once and the rest are cancelled.
         months = await rent.schedule(application_id)
-        paid = [m.status for m in months].count("paid")
+        paid = [m.status for m in months].count("due")
         assert paid >= 12 and paid + [m.status for m in months].count("cancelled") == 36
         rows = await rent.ledger(application_id)
         assert len(rows) == 2 * paid and total(rows) == Decimal("1000.00") * paid

@@ -292,7 +292,7 @@ async def test_three_qualified_trainees_and_cost_6000_pay_4500_as_2250_and_2250(
                 select(ScheduledPayment).where(ScheduledPayment.application_id == uuid.UUID(application_id))
             )
         ).all()
-        assert [(m.period, m.amount, m.status) for m in months] == [(end_month, Decimal("4500.00"), "paid")]
+        assert [(m.period, m.amount, m.status) for m in months] == [(end_month, Decimal("4500.00"), "due")]
     assert (await training.application(application_id)).status == "completed"
 
     # The recorded history replays against today's code.

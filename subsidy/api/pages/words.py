@@ -52,7 +52,17 @@ STEP = {step.code: step.title for program in DECLARED for step in program.steps}
 
 DECISION = {"approve": N_("Approve"), "reject": N_("Reject"), "return": N_("Return for correction")}
 
-SCHEDULE_STATUS = {"planned": N_("Planned"), "paid": N_("Paid"), "cancelled": N_("Cancelled")}
+# A month's (or a payment's) status: `paid` only once the bank has confirmed it (subsidy/payments/).
+SCHEDULE_STATUS = {
+    "planned": N_("Planned"),
+    "due": N_("Due, not yet sent to the bank"),
+    "batched": N_("In a payment batch"),
+    "sent": N_("Sent to the bank"),
+    "paid": N_("Paid (confirmed by the bank)"),
+    "failed": N_("Payment failed"),
+    "corrected": N_("Account corrected, to be paid again"),
+    "cancelled": N_("Cancelled"),
+}
 
 ROLE = {
     "applicant": N_("Applicant"),

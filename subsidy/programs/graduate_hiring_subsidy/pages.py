@@ -25,7 +25,7 @@ from subsidy.api.errors import Conflict, Forbidden, NotFound, ServiceError
 from subsidy.api.pages.form_support import FieldError, field_errors, flat_values, nested
 from subsidy.api.pages.page_events import send_from_page, submit_from_page
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
-from subsidy.api.pages.words import N_, STATUS, reasons_of
+from subsidy.api.pages.words import N_, SCHEDULE_STATUS, STATUS, reasons_of
 from subsidy.api.read_model import application_out, get_visible_application, mask_id_number
 from subsidy.api.refusals import record_refusal
 from subsidy.api.schemas import EventIn
@@ -67,12 +67,7 @@ NEXT_STEP = {
     "terminated": N_("The subsidy has ended: the years not paid are cancelled."),
     "withdrawn": N_("You withdrew this application."),
 }
-YEAR_STATUS = {
-    "planned": N_("Planned"),
-    "check": N_("Being checked by the County DPF"),
-    "paid": N_("Paid"),
-    "cancelled": N_("Cancelled"),
-}
+YEAR_STATUS = {**SCHEDULE_STATUS, "check": N_("Being checked by the County DPF")}
 TERMINAL = ("rejected", "completed", "terminated", "withdrawn")
 # The shared words, but its years are paid one at a time, after each check.
 STATUS_WORDS = {**STATUS, "active": N_("Active (each year paid after its check)")}
@@ -300,8 +295,8 @@ async def subsidy_years_now(db: AsyncSession, application: Application, today: d
     for year in years_of(form, params):
         row = paid.get(year.period)
         amount: Any = estimate
-        if row is not None and row.status == "paid":
-            status, amount = "paid", row.amount
+        if row is not None and row.status not in ("planned", "cancelled"):
+            status, amount = row.status, row.amount
         elif application.status in ("submitted", "under_review"):
             status = "planned"
         elif application.status in TERMINAL or not confirmable(year, ended_on):

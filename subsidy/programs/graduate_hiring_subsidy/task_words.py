@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subsidy.api.pages.task_views import Preview, Section, Table, money, person_rows, pinned_version
+from subsidy.api.pages.words import SCHEDULE_STATUS
 from subsidy.db.minimum_wages import minimum_wage
 from subsidy.db.models import Application, ScheduledPayment, Task
 from subsidy.policy.versions import GraduateHiringParams
@@ -59,7 +60,7 @@ async def sections(
             [
                 str(year.number),
                 f"{year.start.isoformat()} – {year.last_day.isoformat()}",
-                _("Paid") if row is not None and row.status == "paid" else _("Not paid yet"),
+                _(SCHEDULE_STATUS[row.status]) if row is not None and row.status != "planned" else _("Not paid yet"),
                 money(row.amount) if row is not None else "–",
             ]
         )

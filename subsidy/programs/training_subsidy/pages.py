@@ -535,6 +535,7 @@ def _outcome(state: ClassState, view: Any) -> dict[str, Any] | None:
         "county": county,
         "paid": view.totals.paid > 0,
         "paid_amount": view.totals.paid,
+        "due_amount": view.totals.due,
         "min_hours": state.params.min_class_hours,
     }
 
