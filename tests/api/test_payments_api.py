@@ -19,19 +19,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subsidy.db.audit_chain import verify_chain
 from subsidy.db.models import AuditRecord, LedgerEntry
+from subsidy.service.seed import DEMO_ACCOUNTS
 from tests.api.conftest import Login
 from tests.api.test_rent_subsidy_api import open_task, submit
 from tests.conftest import Acting
-from tests.helpers import months_ago, rent_form
+from tests.helpers import months_ago, new_resident_id, rent_form
 
 UP_TO = "2100-12"  # every period due so far
 
 
 async def approved_rent(
-    http: httpx.AsyncClient, login: Login, acting: Acting, months: int = 14
+    http: httpx.AsyncClient, login: Login, acting: Acting, months: int = 14, id_number: str | None = None
 ) -> tuple[str, dict[str, str]]:
     """A rent subsidy approved `months` months after its licence: that many months due at once."""
-    body = rent_form(monthly_rent="1200.00", license_date=months_ago(months, days=1))
+    body = rent_form(monthly_rent="1200.00", license_date=months_ago(months, days=1), id_number=id_number)
     applicant, official = await acting(body), await login("dpf-150203-b")
     created = await submit(http, applicant, key=f"pay-{uuid.uuid4()}", body=body)
     assert created.status_code == 201, created.text
@@ -414,3 +415,84 @@ async def test_every_step_of_a_batch_is_in_the_audit_log(
         ("payment_batch_approved", "finance-150203-b"),
         ("bank_file_downloaded", "finance-150203-a"),
     ]
+
+
+async def test_who_may_touch_the_money_every_demo_account(
+    http: httpx.AsyncClient, login: Login, acting: Acting
+) -> None:
+    """Each money endpoint for every demo account: the scope's finance officers, and no one else."""
+    application_id, applicant = await approved_rent(http, login, acting, months=13)
+    users = [account.username for account in DEMO_ACCOUNTS]
+    tokens = {user: await login(user) for user in users}
+    county_finance = {"finance-150203-a", "finance-150203-b"}
+    city_finance = {"finance-city-a", "finance-city-b"}
+    misses: list[str] = []
+
+    def check(row: str, user: str, response: httpx.Response, expected: int) -> None:
+        if response.status_code != expected:
+            misses.append(f"{row} as {user}: expected {expected}, got {response.status_code} {response.text[:120]}")
+
+    for user in users:
+        nothing = {"county": "150203", "up_to_period": "1999-01"}
+        county = await http.post("/api/v1/payment-batches", json={"funder": "county", **nothing}, headers=tokens[user])
+        check("build county", user, county, 409 if user in county_finance else 403)
+        city = await http.post("/api/v1/payment-batches", json={"funder": "city", **nothing}, headers=tokens[user])
+        check("build city", user, city, 409 if user in city_finance else 403)
+        reading = await http.get("/api/v1/reconciliation", headers=tokens[user])
+        readers = county_finance | city_finance | {"auditor-a", "admin-a", "city-a", "city-b"}
+        check("reconciliation", user, reading, 200 if user in readers else 403)
+        listed = await payments_of(http, tokens[user], application_id)
+        sees = county_finance | city_finance | {"dpf-150203-a", "dpf-150203-b", "hr-150203-a"}
+        sees |= {"city-a", "city-b", "region-a", "auditor-a", "admin-a"}
+        if bool(listed) != (user in sees):
+            misses.append(f"payments as {user}: {len(listed)} rows")
+    assert len(await payments_of(http, applicant, application_id)) == 26
+
+    built = await build(http, tokens["finance-150203-a"])
+    batch_id = built.json()["id"]
+    for user in users:
+        approve = await http.post(f"/api/v1/payment-batches/{batch_id}/approve", headers=tokens[user])
+        expected = 403 if user != "finance-150203-b" else 200
+        check("approve", user, approve, expected)
+    for user in users:
+        file = await http.get(f"/api/v1/payment-batches/{batch_id}/bank-file", headers=tokens[user])
+        check("bank file", user, file, 200 if user in county_finance else 403)
+        shown = await http.get(f"/api/v1/payment-batches/{batch_id}", headers=tokens[user])
+        check("batch", user, shown, 200 if user in county_finance else 403)
+        if shown.status_code == 200:
+            assert all("*" in line["account_masked"] for line in shown.json()["payments"])
+    unknown = await http.get(f"/api/v1/payment-batches/{uuid.uuid4()}", headers=tokens["finance-150203-a"])
+    check("unknown batch", "finance-150203-a", unknown, 404)
+    assert misses == []
+
+
+async def test_a_recovery_is_offset_against_the_later_payments_due_to_the_same_person(
+    http: httpx.AsyncClient, login: Login, acting: Acting
+) -> None:
+    person = new_resident_id()
+    first_id, applicant = await approved_rent(http, login, acting, months=13, id_number=person)
+    a, b = await login("finance-150203-a"), await login("finance-150203-b")
+    await send(http, a, b)
+    await send(http, await login("finance-city-a"), await login("finance-city-b"), "city")
+    closed = await http.post(
+        f"/api/v1/applications/{first_id}/events",
+        json={"type": "business_closed", "date": months_ago(3).isoformat()},
+        headers=applicant,
+    )
+    assert closed.status_code == 200, closed.text
+    (recovery,) = (await http.get("/api/v1/recoveries", params={"application_id": first_id}, headers=a)).json()
+    owed = Decimal(recovery["amount"])
+    assert owed > 0 and recovery["county_amount"] == recovery["city_amount"]
+    nothing_yet = await http.post(f"/api/v1/recoveries/{recovery['id']}/offset", headers=a)
+    assert nothing_yet.status_code == 409  # no later payment of this person is due
+
+    second_id, _ = await approved_rent(http, login, acting, months=13, id_number=person)
+    offset = await http.post(f"/api/v1/recoveries/{recovery['id']}/offset", headers=a)
+    assert offset.status_code == 200, offset.text
+    assert offset.json()["status"] == "offset" and offset.json()["outstanding"] == "0.00"
+    kept = [p for p in await payments_of(http, applicant, second_id) if p["status"] == "cancelled"]
+    assert sum(Decimal(p["amount"]) for p in kept) == owed
+    assert {p["cancel_reason"] for p in kept} == {f"offset against recovery {recovery['id']}"}
+    assert len([p for p in await payments_of(http, applicant, second_id) if p["status"] == "due"]) == 26 - len(kept)
+    again = await http.post(f"/api/v1/recoveries/{recovery['id']}/offset", headers=a)
+    assert again.status_code == 409
