@@ -320,7 +320,7 @@ class AccountIn(BaseModel):
 
 
 class CorrectedOut(BaseModel):
-    corrected: int = Field(description="failed payments that go into the next batch under a new reference")
+    corrected: int = Field(description="payments the next batch takes with this account (failed ones: new references)")
 
 
 @router.post("/applications/{application_id}/bank-account", response_model=CorrectedOut, responses=documented(404, 409))
