@@ -61,17 +61,18 @@ async def _approved_rent_application(base_url: str, sessions: async_sessionmaker
     return application_id
 
 
-async def _download(page: Page) -> str:
+async def _download(page: Page) -> bytes:
     async with page.expect_download() as info:
         await page.click("#bank-file-link")
     download = await info.value
     path = await download.path()
     assert path is not None
-    return (await asyncio.to_thread(path.read_bytes)).decode("utf-8")
+    return await asyncio.to_thread(path.read_bytes)
 
 
-def _own_lines(content: str, application_id: str) -> list[dict[str, str]]:
-    return [row for row in csv.DictReader(io.StringIO(content, newline="")) if row["application_id"] == application_id]
+def _own_lines(content: bytes, application_id: str) -> list[dict[str, str]]:
+    rows = csv.DictReader(io.StringIO(content.decode("utf-8"), newline=""))
+    return [row for row in rows if row["application_id"] == application_id]
 
 
 async def _upload(page: Page, name: str, content: str) -> None:
@@ -84,12 +85,22 @@ async def _upload(page: Page, name: str, content: str) -> None:
         await page.keyboard.press("Enter")
 
 
-async def _bank_file_by_api(base_url: str, username: str, batch_id: str) -> str:
+async def _bank_file_by_api(base_url: str, username: str, batch_id: str) -> bytes:
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
         headers = await bearer_login(http)(username)
         response = await http.get(f"/api/v1/payment-batches/{batch_id}/bank-file", headers=headers)
         assert response.status_code == 200, response.text
-        return response.text
+        return response.content
+
+
+async def _finance_task(base_url: str, username: str, application_id: str) -> str:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        headers = await bearer_login(http)(username)
+        tasks = await http.get("/api/v1/tasks", params={"application_id": application_id}, headers=headers)
+        assert tasks.status_code == 200, tasks.text
+        found = [task for task in tasks.json() if task["step"] == "payment_failed"]
+        assert len(found) == 1, tasks.text
+        return str(found[0]["id"])
 
 
 async def _post_as_page(page: Page, action: str, fields: dict[str, str] | None = None) -> Any:
@@ -207,7 +218,15 @@ async def test_a_county_batch_on_the_pages_with_four_eyes_the_bank_file_and_the_
     await expect(page.locator("#result-problems")).to_contain_text("R-NOT-IN-BATCH")
     await assert_accessible(page)
 
+    # At 320 CSS pixels the batch page reflows: nothing needs a horizontal scroll.
+    await page.set_viewport_size({"width": 320, "height": 800})
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 320
+    await page.set_viewport_size({"width": 1280, "height": 800})
+
     # The failed payment: its task in the inbox links to its page, and so does the task's own address.
+    task_id = await _finance_task(base_url, "finance-150203-b", application_id)
+    await page.goto(f"/tasks/{task_id}")
+    await page.wait_for_url(f"**/finance/payments/{failed}")
     await page.goto("/inbox")
     link = page.locator(f"a[href='/finance/payments/{failed}']")
     await expect(link).to_have_count(1)
@@ -295,10 +314,55 @@ async def test_the_citys_shares_are_batched_by_the_citys_finance_officers(
         14
     )
     await assert_accessible(page)
-    # The city's officer does not reach a county's batch of the county's shares.
     await page.goto("/finance/reconciliation?county=150203")
     await expect(page.locator("#figure-difference td")).to_have_text("0.00")
     await assert_accessible(page)
+
+    # The business closed six months ago, reported now: the last 5 months' city shares, paid, are owed back.
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        login = bearer_login(http)
+        closed = await http.post(
+            f"/api/v1/applications/{application_id}/events",
+            json={"type": "business_closed", "date": months_ago(6).isoformat()},
+            headers=await login("dpf-150203-a"),
+        )
+        assert closed.status_code == 200, closed.text
+        found = await http.get(
+            "/api/v1/recoveries", params={"application_id": application_id}, headers=await login("finance-city-a")
+        )
+        assert found.status_code == 200 and len(found.json()) == 1, found.text
+        recovery_id = found.json()[0]["id"]
+    await page.goto("/finance/recoveries")
+    link = page.locator(f"a[href='/finance/recoveries/{recovery_id}']")
+    await expect(link).to_have_count(1)
+    await assert_accessible(page)
+    await link.click()
+    await expect(page.locator("#recovery-amount")).to_have_text("2500.00 (市级承担 2500.00, 旗县区级承担 0.00)")
+    await expect(page.locator("#recovery-months tbody tr")).to_have_count(5)
+    await expect(page.locator("#recovery-status")).to_have_text("未结清：须退回资金")
+    await assert_accessible(page)
+    await page.click("#repaid-button")  # without a note: refused, summarised
+    await expect(page.locator(".error-summary")).to_contain_text("办理情况（收据）: 请说明办理情况")
+    await assert_accessible(page)
+    await page.fill("#reason", "经营者已无力偿还")
+    await page.click("#write-off-button")
+    await expect(page.locator("main .notice").first).to_have_text("已提议核销：由另一名工作人员确认。")
+    await expect(page.locator("#write-off-proposed")).to_contain_text("finance-city-b: 经营者已无力偿还")
+    await page.fill("#reason", "同意核销")
+    async with page.expect_navigation() as confirmed_by_proposer:
+        await page.click("#write-off-button")
+    assert (await confirmed_by_proposer.value).status == 403
+    await expect(page.locator("#problem")).to_contain_text("核销由您提议：须由另一名工作人员确认，提议人不能确认")
+    await expect(page.locator("#recovery-status")).to_have_text("未结清：须退回资金")
+    await assert_accessible(page)
+    await sign_out(page)
+    await sign_in(page, "finance-city-a")
+    await page.goto(f"/finance/recoveries/{recovery_id}")
+    await page.fill("#reason", "同意核销")
+    await page.click("#write-off-button")
+    await expect(page.locator("#recovery-status")).to_have_text("已核销")
+    await page.goto("/finance/recoveries")
+    await expect(page.locator(f"a[href='/finance/recoveries/{recovery_id}']")).to_have_count(0)
     await context.close()
 
 
