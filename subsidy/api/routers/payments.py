@@ -26,7 +26,7 @@ from subsidy.payments.reconciliation import check_scope, reconcile
 from subsidy.payments.scope import is_city_finance, reads_all_payments, require_finance
 from subsidy.policy.counties import BAOTOU_COUNTIES
 
-router = APIRouter(prefix="/api/v1", tags=["money"], responses=documented(401, 403))
+router = APIRouter(prefix="/api/v1", tags=["money"], responses=documented(400, 401, 403, 413))
 
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 PeriodQuery = Annotated[str | None, Query(pattern=PERIOD, description="YYYY-MM")]
