@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 import uuid
 from typing import Any
 
@@ -363,6 +364,24 @@ async def test_the_citys_shares_are_batched_by_the_citys_finance_officers(
     await expect(page.locator("#recovery-status")).to_have_text("已核销")
     await page.goto("/finance/recoveries")
     await expect(page.locator(f"a[href='/finance/recoveries/{recovery_id}']")).to_have_count(0)
+    await sign_out(page)
+
+    # An auditor reads the batch, in English too, and is offered no action.
+    await sign_in(page, "auditor-a")
+    await page.goto(f"/finance/batches/{batch_id}")
+    await page.click("button[name=lang][value=en]")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"Payment batch {batch_id[:8].upper()}")
+    # Settled unless other tests' city shares of 150203 went into the batch too (the bank answered only ours).
+    answered = re.compile(r"^(Sent to the bank, waiting for its result|Settled: the bank answered every line)$")
+    await expect(page.locator("#batch-status")).to_have_text(answered)
+    await expect(page.locator("#approve-form, #result-form, #bank-file-link")).to_have_count(0)
+    await assert_accessible(page)
+    await page.goto("/finance")
+    await expect(page.locator(".lead")).to_have_text("Every county, the city's and the counties' shares (reading only)")
+    row = page.locator(f"#batches-table tr[data-batch='{batch_id}']")
+    await expect(row.locator("td").nth(3)).to_have_text("finance-city-a")
+    await expect(row.locator("td").nth(4)).to_have_text("finance-city-b")
+    await assert_accessible(page)
     await context.close()
 
 
