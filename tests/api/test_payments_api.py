@@ -230,6 +230,17 @@ async def test_a_rent_subsidy_goes_from_due_to_paid_through_two_batches_and_a_co
         figures["awaiting_bank"]
     )
     assert (await http.get("/api/v1/reconciliation", headers=await login("applicant-a"))).status_code == 403
+
+    # Why was this paid? The auditor's timeline names who batched, approved and sent each line, and the bank's answer.
+    timeline = await http.get(f"/api/v1/audit/applications/{application_id}/timeline", headers=await login("auditor-a"))
+    assert timeline.status_code == 200, timeline.text
+    steps = [(e["kind"], e["actor"], e["detail"].get("reference")) for e in timeline.json()]
+    assert ("payment_batched", "finance-150203-a", failing) in steps
+    assert ("payment_batch_approved", "finance-150203-b", failing) in steps
+    assert ("payment_failed", "bank", failing) in steps
+    assert ("payment_paid", "bank", retried["reference"]) in steps
+    assert [kind for kind, _, _ in steps].count("payment_paid") == 28
+    assert any(kind == "bank_account_corrected" for kind, _, _ in steps)
     other = await http.get("/api/v1/reconciliation", params={"county": "150204"}, headers=a)
     assert other.status_code == 403
 

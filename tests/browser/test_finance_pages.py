@@ -215,7 +215,7 @@ async def test_a_county_batch_on_the_pages_with_four_eyes_the_bank_file_and_the_
     )
     # A file naming a reference of no line of this batch: refused as a whole, in an error summary.
     await _upload(page, "wrong.csv", f"{failed},paid\r\nR-NOT-IN-BATCH,paid\r\n")
-    await expect(page.locator(".error-summary")).to_contain_text("结果文件中有不属于本批次的参考号。未记录任何结果。")
+    await expect(page.locator(".error-summary")).to_contain_text("结果文件中有不属于本批次的支付编号。未记录任何结果。")
     await expect(page.locator("#result-problems")).to_contain_text("R-NOT-IN-BATCH")
     await assert_accessible(page)
 

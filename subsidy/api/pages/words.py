@@ -76,6 +76,7 @@ ROLE = {
     "city_dpf": N_("City Disabled Persons' Federation"),
     "region_hr": N_("Region HR and Social Security Department"),
     "auditor": N_("Auditor"),
+    "finance": N_("Finance officer"),
 }
 
 # Reason codes the rules of several programs give; each program's own are in its declaration.
