@@ -48,7 +48,12 @@ TASK_STATUS = {
     "cancelled": N_("Cancelled"),
 }
 
-STEP = {step.code: step.title for program in DECLARED for step in program.steps}
+# The finance officers' tasks (subsidy/payments/tasks.py PAYMENT_STEPS) are no program's steps.
+PAYMENT_STEP = {
+    "payment_failed": N_("Payment failed: correct or cancel"),
+    "reconciliation_difference": N_("Reconciliation difference"),
+}
+STEP = {**{step.code: step.title for program in DECLARED for step in program.steps}, **PAYMENT_STEP}
 
 DECISION = {"approve": N_("Approve"), "reject": N_("Reject"), "return": N_("Return for correction")}
 
