@@ -1,5 +1,5 @@
 """Recovery: an event reported late (a business closed, a lease or an employment ended, dated in the past) means the
-periods that began after its date should not have been paid. Those not yet sent are cancelled (a `reversal` row);
+periods that had not ended by its date should not have been paid. Those not yet sent are cancelled (a `reversal` row);
 those in a batch, sent or paid are owed back (a `recovery` row each, negative), shown to the person. A recovery
 ends repaid (the finance officer records it), offset against later payments due to the same person, or written off
 by two officials with their reasons."""
@@ -34,8 +34,9 @@ def _now() -> datetime:
 async def recover_after(
     session: AsyncSession, application_id: uuid.UUID, event: str, event_date: date, actor: str
 ) -> Recovery | None:
-    """Cancel or recover the application's payments of periods that began after `event_date`; idempotent (one
-    recovery per application)."""
+    """Cancel or recover the application's payments of periods that had not ended by `event_date`: a period is owed
+    only when the business, lease or employment lasted to its end, as a stop reported on time cancels the period in
+    progress. Idempotent (one recovery per application)."""
     existing = await session.scalar(select(Recovery).where(Recovery.application_id == application_id))
     if existing is not None:
         return existing
@@ -48,7 +49,7 @@ async def recover_after(
                     (ScheduledPayment.application_id == Payment.application_id)
                     & (ScheduledPayment.period == Payment.period),
                 )
-                .where(Payment.application_id == application_id, ScheduledPayment.period_start > event_date)
+                .where(Payment.application_id == application_id, ScheduledPayment.period_end > event_date)
                 .order_by(Payment.period, Payment.funder)
                 .with_for_update(of=Payment)
             )

@@ -263,8 +263,10 @@ async def test_a_closure_reported_late_recovers_the_months_paid_after_its_date(
     )
     assert closed.status_code == 200, closed.text
     schedule = closed.json()["schedule"]
-    after = [m for m in schedule if m["start"] > closed_on.isoformat() and m["status"] != "cancelled"]
-    assert 3 <= len(after) <= 4  # the months that began after the closure and had been sent
+    after = [m for m in schedule if m["end"] > closed_on.isoformat() and m["status"] != "cancelled"]
+    # The four months that had not ended by the closure (the month it fell in too) and had been sent.
+    assert len(after) == 4 and after[0]["start"] <= closed_on.isoformat()
+    assert [m["status"] for m in schedule if m["end"] > closed_on.isoformat()][4:] == ["cancelled"] * 22
     for _ in range(50):
         found = await http.get("/api/v1/recoveries", params={"application_id": application_id}, headers=applicant)
         if found.json():
