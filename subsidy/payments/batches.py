@@ -27,6 +27,7 @@ from subsidy.db.payment_models import Payment, PaymentBatch, PaymentLine
 from subsidy.payments.obligations import refresh_months
 from subsidy.payments.payees import current_accounts, payee_of
 from subsidy.payments.reconciliation import check_scope, reconcile
+from subsidy.payments.recoveries import unpaid_after_all
 from subsidy.payments.scope import require_finance, require_scope
 from subsidy.payments.tasks import PAYMENT_FAILED, open_payment_task
 
@@ -335,7 +336,10 @@ async def apply_bank_result(session: AsyncSession, identity: Identity, batch_id:
             payment.batch_id = None
             payment.failure_reason = result.reason
             failed += 1
-            failed_applications.setdefault(payment.application_id, []).append(payment.reference)
+            if await unpaid_after_all(session, payment, identity.username):
+                pass  # recovered already: the month is not owed, so it is not asked for again
+            else:
+                failed_applications.setdefault(payment.application_id, []).append(payment.reference)
         payment.updated_at = now
         touched.append((line.application_id, line.period))
     await session.flush()

@@ -121,6 +121,44 @@ async def recover_after(
     return recovery
 
 
+async def unpaid_after_all(session: AsyncSession, payment: Payment, actor: str) -> bool:
+    """A payment recovered while it was with the bank, which the bank then did not pay: nobody owes it back, and it is
+    not paid again (the month is not owed). Its ledger rows, obligation and recovery, already net to nothing."""
+    recovery = await session.scalar(
+        select(Recovery).where(Recovery.application_id == payment.application_id).with_for_update()
+    )
+    if recovery is None:
+        return False
+    months = [dict(m) for m in recovery.months or []]
+    entry = next((m for m in months if m.get("reference") == payment.reference and not m.get("not_paid")), None)
+    if entry is None:
+        return False
+    entry["not_paid"] = "the bank did not pay it"
+    recovery.months = months
+    recovery.amount -= payment.amount
+    if payment.funder == "city":
+        recovery.city_amount -= payment.amount
+    else:
+        recovery.county_amount -= payment.amount
+    recovery.outstanding = max(ZERO, min(recovery.outstanding - payment.amount, recovery.amount))
+    now = _now()
+    if recovery.status == "open" and recovery.outstanding == ZERO:
+        recovery.status, recovery.settled_by, recovery.settled_at = "offset", "system", now
+        recovery.settlement_note = "the bank did not pay the months recovered"
+    payment.status = "cancelled"
+    payment.cancel_reason = f"recovered: {recovery.event} on {recovery.event_date.isoformat()}"
+    payment.cancelled_by = actor
+    await append_audit(
+        session,
+        kind="recovery_reduced",
+        actor=actor,
+        at=now,
+        application_id=payment.application_id,
+        detail={"recovery_id": str(recovery.id), "reference": payment.reference, "amount": f"{payment.amount:.2f}"},
+    )
+    return True
+
+
 async def get_recovery(session: AsyncSession, identity: Identity, recovery_id: str) -> Recovery:
     try:
         key = uuid.UUID(recovery_id)

@@ -250,7 +250,7 @@ async def test_a_closure_reported_late_recovers_the_months_paid_after_its_date(
 ) -> None:
     application_id, applicant = await approved_rent(http, login, acting)
     a, b = await login("finance-150203-a"), await login("finance-150203-b")
-    _, county_file = await send(http, a, b)
+    county_batch, county_file = await send(http, a, b)
     mine = bank_lines(county_file, application_id)
     assert len(mine) == 14
     _, city_file = await send(http, await login("finance-city-a"), await login("finance-city-b"), "city")
@@ -287,6 +287,23 @@ async def test_a_closure_reported_late_recovers_the_months_paid_after_its_date(
             )
         ).all()
     assert len(negative) == 2 * len(after) and {row.amount for row in negative} == {Decimal("-500.00")}
+
+    # The bank then does not pay one of the months recovered: nobody owes it back and it is not asked for again.
+    unpaid = next(m["reference"] for m in recovery["months"] if m["funder"] == "county")
+    answered = await http.post(
+        f"/api/v1/payment-batches/{county_batch}/bank-result",
+        content=result_file([(unpaid, "failed", "账户已销户")]),
+        headers={**a, "content-type": "text/csv"},
+    )
+    assert answered.json() == {"paid": 0, "failed": 1, "unchanged": 0}
+    (recovery,) = (await http.get("/api/v1/recoveries", params={"application_id": application_id}, headers=a)).json()
+    assert recovery["amount"] == f"{1000 * len(after) - 500}.00" and recovery["outstanding"] == recovery["amount"]
+    assert recovery["county_amount"] == f"{500 * len(after) - 500}.00"
+    (gone,) = [p for p in await payments_of(http, applicant, application_id) if p["reference"] == unpaid]
+    assert gone["status"] == "cancelled"
+    tasks = (await http.get("/api/v1/tasks", params={"application_id": application_id}, headers=a)).json()
+    assert [t for t in tasks if t["step"] == "payment_failed"] == []
+    assert (await http.get("/api/v1/reconciliation", headers=a)).json()["difference"] == "0.00"
 
     proposed = await http.post(
         f"/api/v1/recoveries/{recovery['id']}/write-off", json={"reason": "企业已注销，无财产可追"}, headers=a

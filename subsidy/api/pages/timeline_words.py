@@ -39,6 +39,7 @@ BUSINESS_STEP = {
     "recovery_offset": N_("Recovery offset against later payments"),
     "recovery_write_off_proposed": N_("Write-off of a recovery proposed"),
     "recovery_written_off": N_("Recovery written off by a second official"),
+    "recovery_reduced": N_("Recovery reduced: the bank did not pay a month recovered"),
     "withdrawn": N_("Withdrawn by the applicant"),
     "business_closed": N_("Business closure reported"),
     "lease_ended": N_("End of the lease reported"),
