@@ -19,7 +19,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from subsidy.db.models import Application
 from subsidy.policy.identifiers import validate_resident_id
 from subsidy.programs.registry import APPLIED_FOR, PROGRAMS
 from subsidy.programs.rent_subsidy.rules import add_months
@@ -296,7 +299,9 @@ async def matrix(http: httpx.AsyncClient) -> Matrix:
     return found
 
 
-async def test_every_role_and_county_against_every_endpoint_and_decision(matrix: Matrix) -> None:
+async def test_every_role_and_county_against_every_endpoint_and_decision(
+    matrix: Matrix, hostile_sessions: async_sessionmaker[AsyncSession]
+) -> None:
     m = matrix
     past = months_ago(14, days=1)
     # ---- submissions: each program by its applicant role only ------------------------------------------
@@ -564,6 +569,25 @@ async def test_every_role_and_county_against_every_endpoint_and_decision(matrix:
             wanted = (401, None) if user == ANONYMOUS else (200, "28" if user in SEES[county] else "0")
             if got != wanted:
                 m.misses.append(f"ledger ({county}) as {user}: {got}, expected {wanted}")
+
+    # ---- one page per person: the county's officials and the city-wide ones; another county's: 404 ---------
+    county_officials = {"150203": {"dpf-150203-a", "dpf-150203-b", "hr-150203-a"}, "150204": {"dpf-150204-a"}}
+    for county, application_id in rent.items():
+        async with hostile_sessions() as session:
+            person_id = await session.scalar(
+                select(Application.person_id).where(Application.id == uuid.UUID(application_id))
+            )
+        sees = county_officials[county] | {"city-a", "city-b", "auditor-a"}
+        elsewhere = {"dpf-150203-a", "dpf-150203-b", "dpf-150204-a", "hr-150203-a"} - sees
+        await m.row(
+            f"person ({county})",
+            "GET",
+            f"/api/v1/people/{person_id}",
+            {
+                user: 401 if user == ANONYMOUS else 200 if user in sees else 404 if user in elsewhere else 403
+                for user in EVERYONE
+            },
+        )
 
     # ---- events: the applicant's own, the county's officials', nobody else's --------------------------------
     closed = {"type": "business_closed", "date": china_today().isoformat()}
