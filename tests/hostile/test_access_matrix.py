@@ -613,7 +613,9 @@ async def test_every_role_and_county_against_every_endpoint_and_decision(
     assert m.cells > 500
 
 
-async def test_the_pages_follow_the_same_matrix(http: httpx.AsyncClient, login: Login) -> None:
+async def test_the_pages_follow_the_same_matrix(
+    http: httpx.AsyncClient, login: Login, hostile_sessions: async_sessionmaker[AsyncSession]
+) -> None:
     """Officials' inbox and task pages, applicants' pages: the same rules through the session cookie."""
     applicant = await login("applicant-a")
     created = await http.post("/api/v1/applications", json=own_rent_form("applicant-a"), headers=applicant)
@@ -631,6 +633,11 @@ async def test_the_pages_follow_the_same_matrix(http: httpx.AsyncClient, login: 
     assert filed.status_code == 201, filed.text
     class_id = filed.json()["id"]
     task_page = {"dpf-150203-a", "dpf-150203-b"}
+    async with hostile_sessions() as session:
+        person_id = await session.scalar(
+            select(Application.person_id).where(Application.id == uuid.UUID(application_id))
+        )
+    person_page = {"dpf-150203-a", "dpf-150203-b", "hr-150203-a", "city-a", "city-b", "auditor-a"}
     applicants = ("applicant-a", "applicant-b", "applicant-c")
     misses = []
 
@@ -657,6 +664,14 @@ async def test_the_pages_follow_the_same_matrix(http: httpx.AsyncClient, login: 
                 f"/training/classes/{class_id}/withdraw": 200 if user == "provider-a" else 403,
                 "/employer/graduate-hires": 200 if user == "employer-a" else 403,
                 "/employer/graduate-hires/new": 200 if user == "employer-a" else 403,
+                # The payee's bank account form: the payee only; another who may read the application is refused.
+                f"/my/applications/{application_id}/bank-account": 200
+                if user == "applicant-a"
+                else 403
+                if user in SEES["150203"]
+                else 404,
+                # One page per person: the county's officials and the city-wide ones; another county's 404.
+                f"/people/{person_id}": 200 if user in person_page else 404 if user == "dpf-150204-a" else 403,
             }
             for path, status in wanted.items():
                 response = await browser.get(path)
