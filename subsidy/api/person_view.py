@@ -22,7 +22,7 @@ from subsidy.api.errors import Forbidden, NotFound
 from subsidy.api.read_model import mask_id_number, mask_name
 from subsidy.api.security import Identity
 from subsidy.db.audit_chain import append_audit
-from subsidy.db.models import Application, AuditRecord, Person, ScheduledPayment, Task
+from subsidy.db.models import Application, AuditRecord, LedgerEntry, Person, ScheduledPayment, Task
 from subsidy.db.payment_models import Payment, Recovery
 from subsidy.db.person_holds import TOOK_UP_A_POST
 from subsidy.db.person_records import PersonProgramRecord
@@ -140,6 +140,8 @@ class PersonRecord:
     limits: list[Limit] = field(default_factory=list)
     # Who opened the full ID number, for auditors only (None for anyone else).
     openings: list[Opening] | None = None
+    # Due so far as the schedules count it: the ledger's rows, less what was reversed or is owed back.
+    due: Decimal = ZERO
 
     @property
     def name_masked(self) -> str:
@@ -152,10 +154,6 @@ class PersonRecord:
     @property
     def paid(self) -> Decimal:
         return sum((p.amount for p in self.payments if p.status == "paid"), ZERO)
-
-    @property
-    def due(self) -> Decimal:
-        return sum((p.amount for p in self.payments if p.status != "cancelled"), ZERO)
 
 
 async def person_record(session: AsyncSession, identity: Identity, person: Person, today: date) -> PersonRecord:
@@ -213,6 +211,12 @@ async def person_record(session: AsyncSession, identity: Identity, person: Perso
             PaymentLine(p.reference, p.application_id, p.program, p.period, p.funder, p.amount, p.status)
             for p in payments
         ]
+        record.due = (
+            await session.scalar(
+                select(func.coalesce(func.sum(LedgerEntry.amount), ZERO)).where(LedgerEntry.application_id.in_(own_ids))
+            )
+            or ZERO
+        )
     record.recoveries = list(
         (
             await session.scalars(select(Recovery).where(Recovery.person_id == person.id).order_by(Recovery.created_at))

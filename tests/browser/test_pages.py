@@ -153,7 +153,7 @@ async def test_keyboard_only_application_and_county_approval(
     # The months over are due, not paid: paid is what the bank confirms (issue 18).
     await expect(page.locator("tbody")).to_contain_text("应付，尚未发送银行")
     await expect(page.locator("tbody")).to_contain_text("待发放")
-    await expect(page.locator("#payments-due")).to_be_visible()
+    await expect(page.locator("#payee-payments")).to_contain_text("应付，尚未发送银行")
     await assert_accessible(page)
 
 

@@ -198,7 +198,8 @@ async def test_provider_files_a_class_by_keyboard_reports_hours_and_sees_the_spl
     await reload_until(page, "#status", "已拨付补贴")
     await expect(page.locator("#qualified-count")).to_have_text("2人（不少于40学时）")
     await expect(page.locator("#reimbursement")).to_have_text("3000.00 = 市级 1500.00 + 县级 1500.00")
-    await expect(page.locator("#paid")).to_have_text("是，已发放 3000.00 元")
+    # Due, not paid: paid is what the bank confirms (issue 18).
+    await expect(page.locator("#paid")).to_have_text("应付 3000.00 元：银行尚未确认支付")
     hours = {name: page.locator("tbody tr", has_text=name) for name, _ in people}
     await expect(hours["王一"]).to_contain_text("合格")
     await expect(hours["王一"]).to_contain_text("48")

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subsidy.api.deps import SessionDep
@@ -21,7 +21,7 @@ from subsidy.api.pages.web import checked_form, gettext_for, render, require_use
 from subsidy.api.pages.words import N_, PROGRAM, SCHEDULE_STATUS, field_error
 from subsidy.api.read_model import get_visible_application
 from subsidy.api.security import Identity
-from subsidy.db.models import Application
+from subsidy.db.models import Application, LedgerEntry
 from subsidy.db.payment_models import Payment, Recovery
 from subsidy.payments.failures import correct_account, may_correct
 from subsidy.payments.payees import current_accounts, masked_account, payee_of
@@ -127,11 +127,21 @@ async def payment_notice(db: AsyncSession, identity: Identity, application: Appl
     ]
     notice.can_correct = bool(failed) and await may_correct(db, identity, application)
     for status in SCHEDULE_STATUS:
+        if status == "paid":
+            continue  # the sum paid is a line of its own
         rows = [p for p in payments if p.status == status]
         if rows:
             amount = sum((p.amount for p in rows), ZERO)
             notice.statuses.append(StatusLine(status, _(SCHEDULE_STATUS[status]), len(rows), amount))
-    notice.due = sum((p.amount for p in payments if p.status != "cancelled"), ZERO)
+    # As the schedule counts it: the ledger's rows, less what was reversed or is owed back.
+    notice.due = (
+        await db.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount), ZERO)).where(
+                LedgerEntry.application_id == application.id
+            )
+        )
+        or ZERO
+    )
     notice.paid = sum((p.amount for p in payments if p.status == "paid"), ZERO)
     recovery = await db.scalar(select(Recovery).where(Recovery.application_id == application.id))
     if recovery is not None:

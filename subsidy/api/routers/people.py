@@ -75,7 +75,7 @@ class PersonOut(BaseModel):
     payments: list[PersonPaymentOut]
     recoveries: list[RecoveryOut]
     limits: list[LimitOut]
-    due: MoneyOut
+    due: MoneyOut = Field(description="due so far as the schedules count it: the ledger, less reversals and recoveries")
     paid: MoneyOut = Field(description="confirmed by the bank")
     id_number_shown: list[OpeningOut] | None = Field(
         None, description="who opened the full ID number and when (auditors only; null for anyone else)"
