@@ -23,6 +23,7 @@ from temporalio.worker import Replayer
 
 from subsidy.api.read_model import mask_id_number
 from subsidy.db.models import Application, ArchivedHistory, AuditRecord, Person
+from subsidy.db.payment_models import Payment, PaymentBatch, PaymentLine
 from subsidy.programs.registry import PROGRAMS, WORKFLOW_CLASSES
 from subsidy.temporal_client.client import DATA_CONVERTER
 
@@ -190,6 +191,7 @@ async def timeline(session: AsyncSession, application: Application, runs: list[W
         if record.kind == "submitted" and person is not None:
             detail["applicant"] = {"name": person.name, "id_number": mask_id_number(person.id_number)}
         entries.append(TimelineEntry(record.at.astimezone(UTC), record.kind, record.actor, detail))
+    entries.extend(await _payment_steps(session, application))
     for run_index, history in enumerate(runs):
         for event in history.events:
             kind = TIMELINE_EVENTS.get(event.event_type)
@@ -202,6 +204,48 @@ async def timeline(session: AsyncSession, application: Application, runs: list[W
                 detail["workflow_type"] = event.workflow_execution_started_event_attributes.workflow_type.name
             entries.append(TimelineEntry(event.event_time.ToDatetime(tzinfo=UTC), kind, "temporal", detail))
     entries.sort(key=lambda entry: entry.at)
+    return entries
+
+
+async def _payment_steps(session: AsyncSession, application: Application) -> list[TimelineEntry]:
+    """Each line the bank was sent for this application: batched (by whom), approved (by whom), sent, and the
+    bank's answer. The batch's own records in the audit log name no application (one batch, many applications)."""
+    entries: list[TimelineEntry] = []
+    rows = await session.execute(
+        select(PaymentLine, PaymentBatch, Payment.funder)
+        .join(PaymentBatch, PaymentBatch.id == PaymentLine.batch_id)
+        .join(Payment, Payment.id == PaymentLine.payment_id)
+        .where(PaymentLine.application_id == application.id)
+        .order_by(PaymentBatch.built_at, PaymentLine.reference)
+    )
+    for line, batch, funder in rows:
+        facts = {
+            "reference": line.reference,
+            "period": line.period,
+            "funder": funder,
+            "amount": f"{line.amount:.2f}",
+            "batch_id": str(batch.id),
+        }
+        entries.append(TimelineEntry(batch.built_at.astimezone(UTC), "payment_batched", batch.built_by, facts))
+        if batch.approved_at is not None and batch.approved_by is not None:
+            entries.append(
+                TimelineEntry(batch.approved_at.astimezone(UTC), "payment_batch_approved", batch.approved_by, facts)
+            )
+        if batch.sent_at is not None and batch.sent_by is not None:
+            entries.append(
+                TimelineEntry(
+                    batch.sent_at.astimezone(UTC), "payment_sent", batch.sent_by, {**facts, "sha256": batch.file_sha256}
+                )
+            )
+        if line.result is not None and line.result_at is not None:
+            entries.append(
+                TimelineEntry(
+                    line.result_at.astimezone(UTC),
+                    f"payment_{line.result}",
+                    "bank",
+                    {**facts, **({"reason": line.reason} if line.reason else {})},
+                )
+            )
     return entries
 
 

@@ -16,7 +16,7 @@ from subsidy.db.binding_models import AccountBinding
 from subsidy.db.models import Application, Person
 from subsidy.db.payment_models import BankAccountChange, Payment
 from subsidy.payments.obligations import payment_reference, post_negative, refresh_months
-from subsidy.payments.payees import masked_account
+from subsidy.payments.payees import current_accounts, masked_account
 from subsidy.payments.scope import require_scope
 from subsidy.payments.tasks import PAYMENT_FAILED, close_payment_tasks
 
@@ -62,9 +62,9 @@ async def correct_account(session: AsyncSession, identity: Identity, application
     if not await may_correct(session, identity, application):
         raise Forbidden("only the payee may correct the bank account")
     failed = await failed_payments(session, application.id)
-    if not failed:
-        raise Conflict("no payment of this application has failed: there is nothing to correct")
     now = datetime.now(UTC)
+    if not failed:
+        return await _first_account(session, identity, application, account, now)
     for payment in failed:
         payment.attempt += 1
         payment.reference = payment_reference(payment.application_id, payment.period, payment.funder, payment.attempt)
@@ -92,6 +92,36 @@ async def correct_account(session: AsyncSession, identity: Identity, application
         detail={"account": masked_account(account), "references": [p.reference for p in failed]},
     )
     return len(failed)
+
+
+async def _first_account(
+    session: AsyncSession, identity: Identity, application: Application, account: str, now: datetime
+) -> int:
+    """A payee whose form had no bank account (an employer, a provider, an agency) gives one for its due payments,
+    which the next batch then takes; once an account is on record it changes only after a failure."""
+    if (application.form or {}).get("bank_account") or await current_accounts(session, [application.id]):
+        raise Conflict("no payment of this application has failed: the bank account on record stays as it is")
+    waiting = list(
+        (
+            await session.scalars(
+                select(Payment.reference).where(Payment.application_id == application.id, Payment.status == "due")
+            )
+        ).all()
+    )
+    if not waiting:
+        raise Conflict("no payment of this application is due: there is no account to give yet")
+    session.add(
+        BankAccountChange(application_id=application.id, account=account, changed_by=identity.username, changed_at=now)
+    )
+    await append_audit(
+        session,
+        kind="bank_account_given",
+        actor=identity.username,
+        at=now,
+        application_id=application.id,
+        detail={"account": masked_account(account), "references": waiting},
+    )
+    return len(waiting)
 
 
 async def cancel_payment(session: AsyncSession, identity: Identity, reference: str, reason: str) -> Payment:

@@ -65,7 +65,7 @@ def _banner(host: str, port: int, temporal_ui: str | None, demo: bool) -> str:
         lines.append(f"  demo accounts (password '{DEMO_PASSWORD}'):")
         for account in DEMO_ACCOUNTS:
             scope = f" {account.county}" if account.county else ""
-            lines.append(f"    {account.username:<14} {', '.join(account.roles)}{scope}")
+            lines.append(f"    {account.username:<16} {', '.join(account.roles)}{scope}")
     return "\n".join(lines)
 
 

@@ -114,6 +114,33 @@ async def test_provider_plans_dpf_approves_provider_reports_another_official_app
     ]
     assert sum(Decimal(r["amount"]) for r in ledger.json()) == min(Decimal("6000.00"), Decimal("1500.00") * 3)
 
+    # The class plan names no bank account: the batch leaves the reimbursement out until the provider gives one.
+    finance_a, finance_b = await login("finance-150203-a"), await login("finance-150203-b")
+    batch = {"funder": "county", "county": "150203", "up_to_period": end_month}
+    built = await http.post("/api/v1/payment-batches", json=batch, headers=finance_a)
+    assert built.status_code == 409 or built.json()["without_account"] >= 1
+    if built.status_code == 201:
+        assert (await http.post(f"/api/v1/payment-batches/{built.json()['id']}/approve", headers=finance_b)).is_success
+        shown = await http.get(f"/api/v1/payment-batches/{built.json()['id']}", headers=finance_a)
+        assert application_id not in {line["application_id"] for line in shown.json()["payments"]}
+    given = await http.post(
+        f"/api/v1/applications/{application_id}/bank-account",
+        json={"bank_account": "6228480000000000001"},
+        headers=provider,
+    )
+    assert given.status_code == 200 and given.json() == {"corrected": 2}
+    again = await http.post(
+        f"/api/v1/applications/{application_id}/bank-account",
+        json={"bank_account": "6228480000000000002"},
+        headers=provider,
+    )
+    assert again.status_code == 409  # an account on record changes only after a failure
+    built = await http.post("/api/v1/payment-batches", json=batch, headers=finance_b)
+    assert built.status_code == 201, built.text
+    shown = await http.get(f"/api/v1/payment-batches/{built.json()['id']}", headers=finance_b)
+    (line,) = [line for line in shown.json()["payments"] if line["application_id"] == application_id]
+    assert (line["amount"], line["account_masked"][-4:]) == ("2250.00", "0001")
+
 
 async def test_the_class_plan_form_refuses_bad_trainees_without_echoing_their_numbers(
     http: httpx.AsyncClient, login: Login

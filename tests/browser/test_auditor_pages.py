@@ -48,7 +48,7 @@ async def test_an_auditor_reads_the_timeline_downloads_and_replays(
     submitted = body.locator("tr", has_text="提交申请")
     await expect(submitted).to_contain_text("李明")  # the applicant, named in the submission
     await expect(body).to_contain_text("baotou-2025")  # the policy version
-    await expect(body.locator("tr", has_text="记入支付台账").first).to_contain_text("市级承担（元）")
+    await expect(body.locator("tr", has_text="月份到期应付：已记入台账").first).to_contain_text("市级承担（元）")
     await expect(body).not_to_contain_text("update_accepted", use_inner_text=True)
     engine = page.locator("details.engine-events")
     await expect(engine).not_to_have_attribute("open", "")

@@ -189,8 +189,7 @@ async def test_a_year_is_confirmed_checked_with_its_preview_paid_and_the_employm
     await sign_in(page, username)
     await page.goto(f"/employer/graduate-hires/{application_id}")
     first = page.locator("#years tbody tr").first
-    # Due, not paid: paid is what the bank confirms (issue 18).
-    await until(page, "#years tbody tr:first-child", "应付，尚未发送银行")
+    await until(page, "#years tbody tr:first-child", "应付，尚未发送银行")  # due: no bank has paid it yet
     await expect(first).to_contain_text("9900.00")
     await expect(page.locator("#confirm-title")).to_have_count(0)  # year 2 has not ended
     await page.fill("#ended-date", china_today().isoformat())

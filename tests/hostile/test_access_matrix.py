@@ -62,6 +62,7 @@ USERS = (
 EVERYONE = (*USERS, ANONYMOUS)
 CITY_WIDE = {"city-a", "city-b", "region-a", "auditor-a"}
 APPLYING = {"applicant-a", "applicant-b", "applicant-c", "employer-a", "provider-a", "agency-a"}
+DPF = {"dpf-150203-a", "dpf-150203-b", "dpf-150204-a", "city-a", "city-b"}
 OFFICIALS = {"dpf-150203-a", "dpf-150203-b", "dpf-150204-a", "hr-150203-a", "city-a", "city-b", "region-a"}
 # Who sees an application of county 150203 submitted by applicant-a, and one of 150204 by applicant-b.
 SEES = {
@@ -672,6 +673,11 @@ async def test_the_pages_follow_the_same_matrix(
                 else 404,
                 # One page per person: the county's officials and the city-wide ones; another county's 404.
                 f"/people/{person_id}": 200 if user in person_page else 404 if user == "dpf-150204-a" else 403,
+                # The finance pages: finance officers (none of these users) act, auditors read; recoveries also for
+                # the County and City DPF, who settle them.
+                "/finance": 200 if user == "auditor-a" else 403,
+                "/finance/reconciliation": 200 if user == "auditor-a" else 403,
+                "/finance/recoveries": 200 if user in DPF | {"auditor-a"} else 403,
             }
             for path, status in wanted.items():
                 response = await browser.get(path)

@@ -17,7 +17,7 @@ from subsidy.api import inbox
 from subsidy.api.decision_values import STEP_VALUES, checked_values
 from subsidy.api.deps import ResourcesDep, SessionDep
 from subsidy.api.errors import Forbidden, Invalid, ServiceError
-from subsidy.api.pages import task_views
+from subsidy.api.pages import finance_pages, task_views
 from subsidy.api.pages.form_support import FieldError
 from subsidy.api.pages.person_pages import person_link
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
@@ -51,7 +51,8 @@ SORTABLE = ("step", "program", "due", "status")
 
 def _official(request: Request) -> Identity:
     identity = require_user(request)
-    if not identity.has(*OFFICIAL_ROLES):
+    # Finance officers' inbox holds their payment tasks, which link to the finance pages (finance_pages.task_link).
+    if not identity.has(*OFFICIAL_ROLES, "finance"):
         raise Forbidden("the inbox is for officials")
     return identity
 
@@ -81,6 +82,9 @@ async def _inbox_rows(db: AsyncSession, _: Any, tasks: list[Task]) -> list[dict[
                 "reference": task_views.reference(task.application_id),
                 "name": task_views.inbox_name(application, person),
                 "summary": task_views.inbox_summary(_, task, application),
+                "href": await finance_pages.task_link(db, task)
+                if finance_pages.is_finance_task(task)
+                else f"/tasks/{task.id}",
                 "outcome": task_views.decision_words(_, task.program, task.step, task.decision)
                 if task.decision
                 else "",
@@ -236,7 +240,12 @@ async def _task_page(
 
 @router.get("/tasks/{task_id}", response_class=HTMLResponse)
 async def task_page(request: Request, task_id: str, db: SessionDep) -> Response:
-    return await _task_page(request, db, _official(request), task_id)
+    identity = _official(request)
+    task = await inbox.get_task(db, task_id, identity)
+    if finance_pages.is_finance_task(task):
+        # A payment task is settled on its payment's page (or the reconciliation), never by a decision here.
+        return RedirectResponse(await finance_pages.task_link(db, task), status_code=303)
+    return await _task_page(request, db, identity, task_id)
 
 
 @router.post("/tasks/{task_id}/claim", response_class=HTMLResponse)

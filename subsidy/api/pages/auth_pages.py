@@ -55,6 +55,8 @@ def start_page(identity: Identity) -> str:
         return PASSWORD_PAGE
     if identity.has(*OFFICIAL_ROLES):
         return "/inbox"
+    if identity.has("finance"):
+        return "/finance"  # what is due, the batches, the finance tasks (subsidy/api/pages/finance_pages.py)
     if identity.has("applicant"):
         return "/my/applications"
     if identity.has("admin") and not identity.has("auditor"):

@@ -102,6 +102,9 @@ class PaymentNotice:
     county: str
     failed: list[FailedLine] = field(default_factory=list)
     can_correct: bool = False
+    # No bank account on record (a form that names none) while payments are due: the payee gives one.
+    needs_account: bool = False
+    waiting: int = 0
     statuses: list[StatusLine] = field(default_factory=list)
     due: Decimal = ZERO
     paid: Decimal = ZERO
@@ -125,7 +128,12 @@ async def payment_notice(db: AsyncSession, identity: Identity, application: Appl
         FailedLine(p.period, _(FUNDER.get(p.funder, p.funder)), p.amount, bank_reason(_, p.failure_reason))
         for p in failed
     ]
-    notice.can_correct = bool(failed) and await may_correct(db, identity, application)
+    due = [p for p in payments if p.status == "due"]
+    if due and not failed:
+        accounts = await current_accounts(db, [application.id])
+        notice.needs_account = not payee_of(application, accounts).account
+        notice.waiting = len(due) if notice.needs_account else 0
+    notice.can_correct = bool(failed or notice.needs_account) and await may_correct(db, identity, application)
     for status in SCHEDULE_STATUS:
         if status == "paid":
             continue  # the sum paid is a line of its own
@@ -188,6 +196,7 @@ async def _account_page(
     value: str = "",
     errors: list[FieldError] | None = None,
     corrected: int | None = None,
+    given: int | None = None,
     problem: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -199,7 +208,9 @@ async def _account_page(
         request,
         "bank_account.html",
         {
-            "title": _("Correct the bank account"),
+            "title": _("Give the bank account")
+            if payee_notice.needs_account or given is not None
+            else _("Correct the bank account"),
             "application": application,
             "program_name": _(PROGRAM.get(application.program, application.program)),
             "on_record": masked_account(payee_of(application, accounts).account),
@@ -208,6 +219,7 @@ async def _account_page(
             "errors": errors,
             "errors_by_field": {e.name: e for e in errors},
             "corrected": corrected,
+            "given": given,
             "problem": problem,
             "back": _back(application),
         },
@@ -224,9 +236,14 @@ def _back(application: Application) -> str:
 @router.get("/my/applications/{application_id}/bank-account", response_class=HTMLResponse)
 async def bank_account_form(request: Request, application_id: str, db: SessionDep) -> Response:
     identity, application = await _payee_application(request, db, application_id)
-    corrected = request.query_params.get("corrected", "")
+    corrected, given = request.query_params.get("corrected", ""), request.query_params.get("given", "")
     return await _account_page(
-        request, db, identity, application, corrected=int(corrected) if corrected.isdigit() else None
+        request,
+        db,
+        identity,
+        application,
+        corrected=int(corrected) if corrected.isdigit() else None,
+        given=int(given) if given.isdigit() else None,
     )
 
 
@@ -237,13 +254,15 @@ async def bank_account_correct(request: Request, application_id: str, db: Sessio
     _ = gettext_for(request)
     value = str(form.get("bank_account") or "")
     label = _("Bank account number")
+    first = not (await payment_notice(db, identity, application, _)).failed
     try:
         corrected = await correct_account(db, identity, application, value)
     except Invalid:
         errors = [FieldError("bank_account", label, field_error(_, "bank_account_format"), _("Error:"))]
         return await _account_page(request, db, identity, application, value=value, errors=errors, status_code=400)
     except Conflict:
-        problem = _("No payment of this application has failed: there is nothing to correct.")
+        problem = _("No payment of this application has failed, and the account on record stays as it is.")
         return await _account_page(request, db, identity, application, problem=problem, status_code=409)
     # Post, redirect, get: reloading the answer corrects nothing twice.
-    return RedirectResponse(f"/my/applications/{application.id}/bank-account?corrected={corrected}", status_code=303)
+    answer = "given" if first else "corrected"
+    return RedirectResponse(f"/my/applications/{application.id}/bank-account?{answer}={corrected}", status_code=303)

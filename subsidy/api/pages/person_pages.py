@@ -40,12 +40,6 @@ PENDING = {
     "rent_months": N_("%(n)s more months planned"),
     "blind_massage_years": N_("%(n)s more claimed, not yet granted"),
 }
-# The finance tasks a payment opens (subsidy/payments/tasks.py) and their office, beside the programs' steps.
-FINANCE_STEP = {
-    "payment_failed": N_("A payment failed at the bank"),
-    "reconciliation_difference": N_("The records of a payment disagree"),
-}
-FINANCE_ROLE = {"finance": N_("Finance office")}
 RELATION = {"own": N_("Applicant or person named"), "trainee": N_("Trainee of the class")}
 ENROLMENT = {
     "enrolled": N_("Enrolled"),
@@ -125,8 +119,8 @@ async def _person_page(
             "recoveries": [(r, recovery_view(_, r)) for r in record.recoveries],
             "PROGRAM": PROGRAM,
             "STATUS": STATUS,
-            "STEP": {**STEP, **FINANCE_STEP},
-            "ROLE": {**ROLE, **FINANCE_ROLE},
+            "STEP": STEP,
+            "ROLE": ROLE,
             "TASK_STATUS": TASK_STATUS,
             "DECISION": DECISION,
             "SCHEDULE_STATUS": SCHEDULE_STATUS,

@@ -25,7 +25,20 @@ BUSINESS_STEP = {
     "task_created": N_("Task opened for an official"),
     "task_overdue": N_("Task overdue: escalated"),
     "decision": N_("Decision recorded"),
-    "payment": N_("Payment posted to the ledger"),
+    "payment": N_("Month due: posted to the ledger"),
+    "payment_batched": N_("Payment put in a batch by a finance officer"),
+    "payment_batch_approved": N_("Payment batch approved by a second finance officer"),
+    "payment_sent": N_("Payment sent to the bank"),
+    "payment_paid": N_("Paid: confirmed by the bank"),
+    "payment_failed": N_("Payment failed at the bank"),
+    "bank_account_corrected": N_("Bank account corrected by the payee"),
+    "bank_account_given": N_("Bank account given by the payee"),
+    "payment_cancelled": N_("Failed payment cancelled"),
+    "recovery_created": N_("Recovery of months paid after the reported date"),
+    "recovery_repaid": N_("Recovery repaid"),
+    "recovery_offset": N_("Recovery offset against later payments"),
+    "recovery_write_off_proposed": N_("Write-off of a recovery proposed"),
+    "recovery_written_off": N_("Recovery written off by a second official"),
     "withdrawn": N_("Withdrawn by the applicant"),
     "business_closed": N_("Business closure reported"),
     "lease_ended": N_("End of the lease reported"),
@@ -86,6 +99,15 @@ FACT_LABEL = {
     "values": N_("Values given"),
     "program": N_("Programme"),
     "reimbursement": N_("Reimbursement (yuan)"),
+    "reference": N_("Payment reference"),
+    "references": N_("Payment references"),
+    "batch_id": N_("Payment batch"),
+    "account": N_("Bank account"),
+    "event": N_("Event"),
+    "event_date": N_("Date of the event"),
+    "periods": N_("Months"),
+    "outstanding": N_("Still owed (yuan)"),
+    "sha256": N_("SHA-256 of the bank file"),
 }
 # Roles of accounts that are not officials (ROLE names the offices).
 PARTY_ROLE = {
@@ -98,7 +120,11 @@ PARTY_ROLE = {
 KIND_FACT_LABEL = {
     "payment": {"city": N_("City share (yuan)"), "county": N_("County share (yuan)")},
 }
-SYSTEM_ACTORS = {"system": N_("The service (automatic)"), "temporal": N_("The workflow engine")}
+SYSTEM_ACTORS = {
+    "system": N_("The service (automatic)"),
+    "temporal": N_("The workflow engine"),
+    "bank": N_("The bank (its result file)"),
+}
 YES_NO = {True: N_("Yes"), False: N_("No")}
 
 

@@ -48,7 +48,12 @@ TASK_STATUS = {
     "cancelled": N_("Cancelled"),
 }
 
-STEP = {step.code: step.title for program in DECLARED for step in program.steps}
+# The finance officers' tasks (subsidy/payments/tasks.py PAYMENT_STEPS) are no program's steps.
+PAYMENT_STEP = {
+    "payment_failed": N_("Payment failed: correct or cancel"),
+    "reconciliation_difference": N_("Reconciliation difference"),
+}
+STEP = {**{step.code: step.title for program in DECLARED for step in program.steps}, **PAYMENT_STEP}
 
 DECISION = {"approve": N_("Approve"), "reject": N_("Reject"), "return": N_("Return for correction")}
 
@@ -71,6 +76,7 @@ ROLE = {
     "city_dpf": N_("City Disabled Persons' Federation"),
     "region_hr": N_("Region HR and Social Security Department"),
     "auditor": N_("Auditor"),
+    "finance": N_("Finance officer"),
 }
 
 # Reason codes the rules of several programs give; each program's own are in its declaration.

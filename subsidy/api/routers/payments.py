@@ -26,7 +26,7 @@ from subsidy.payments.reconciliation import check_scope, reconcile
 from subsidy.payments.scope import is_city_finance, reads_all_payments, require_finance
 from subsidy.policy.counties import BAOTOU_COUNTIES
 
-router = APIRouter(prefix="/api/v1", tags=["money"], responses=documented(401, 403))
+router = APIRouter(prefix="/api/v1", tags=["money"], responses=documented(400, 401, 403, 413))
 
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 PeriodQuery = Annotated[str | None, Query(pattern=PERIOD, description="YYYY-MM")]
@@ -153,7 +153,9 @@ async def build(body: BatchIn, identity: CurrentUser, db: SessionDep) -> BatchOu
     if body.county not in BAOTOU_COUNTIES:
         raise Invalid("county", f"{body.county} is not a county of the city")
     built = await batches.build_batch(db, identity, body.funder, body.county, body.up_to_period)
-    return batch_out(built.batch, built.without_account)
+    out = batch_out(built.batch, built.without_account)
+    await db.commit()  # before the answer: the approver's request may come at once
+    return out
 
 
 @router.get("/payment-batches", response_model=list[BatchOut])
@@ -213,7 +215,9 @@ async def get_batch(batch_id: BatchId, identity: CurrentUser, db: SessionDep) ->
 @router.post("/payment-batches/{batch_id}/approve", response_model=BatchOut, responses=documented(404, 409))
 async def approve(batch_id: BatchId, identity: CurrentUser, db: SessionDep) -> BatchOut:
     """A second finance officer of the same scope approves (the builder: 403)."""
-    return batch_out(await batches.approve_batch(db, identity, batch_id))
+    out = batch_out(await batches.approve_batch(db, identity, batch_id))
+    await db.commit()
+    return out
 
 
 @router.get(
@@ -229,11 +233,13 @@ async def approve(batch_id: BatchId, identity: CurrentUser, db: SessionDep) -> B
 )
 async def bank_file(batch_id: BatchId, identity: CurrentUser, db: SessionDep) -> Response:
     batch, content = await batches.bank_file(db, identity, batch_id)
+    file_name = f"bank-file-{batch.county}-{batch.funder}-{batch.id}.csv"
+    await db.commit()  # the batch is sent once the file is out
     return Response(
         content,
         media_type="text/csv; charset=utf-8",
         headers={
-            "Content-Disposition": f'attachment; filename="bank-file-{batch.county}-{batch.funder}-{batch.id}.csv"',
+            "Content-Disposition": f'attachment; filename="{file_name}"',
             "Cache-Control": "no-store",
         },
     )
@@ -260,6 +266,7 @@ class SettledOut(BaseModel):
 async def bank_result(batch_id: BatchId, request: Request, identity: CurrentUser, db: SessionDep) -> SettledOut:
     """The bank's answer; the same file again changes nothing (all `unchanged`)."""
     settled = await batches.apply_bank_result(db, identity, batch_id, await request.body())
+    await db.commit()
     return SettledOut(paid=settled.paid, failed=settled.failed, unchanged=settled.unchanged)
 
 
@@ -302,6 +309,7 @@ async def check(identity: CurrentUser, db: SessionDep, county: CountyQuery = Non
     if county is None:
         raise Invalid("county", "name the county to reconcile")
     result = await check_scope(db, funder or "county", county)
+    await db.commit()
     return JSONResponse({**result.as_json(), "county": county, "funder": funder})
 
 
@@ -312,7 +320,7 @@ class AccountIn(BaseModel):
 
 
 class CorrectedOut(BaseModel):
-    corrected: int = Field(description="failed payments that go into the next batch under a new reference")
+    corrected: int = Field(description="payments the next batch takes with this account (failed ones: new references)")
 
 
 @router.post("/applications/{application_id}/bank-account", response_model=CorrectedOut, responses=documented(404, 409))
@@ -321,7 +329,9 @@ async def correct_account(
 ) -> CorrectedOut:
     """The payee corrects the bank account after a failure."""
     application = await get_visible_application(db, application_id, identity)
-    return CorrectedOut(corrected=await failures.correct_account(db, identity, application, body.bank_account))
+    corrected = await failures.correct_account(db, identity, application, body.bank_account)
+    await db.commit()
+    return CorrectedOut(corrected=corrected)
 
 
 class ReasonIn(BaseModel):
@@ -335,7 +345,9 @@ async def cancel(
     reference: Annotated[str, Path(max_length=40)], body: ReasonIn, identity: CurrentUser, db: SessionDep
 ) -> PaymentOut:
     """The finance officer of its scope cancels a failed payment, with a reason."""
-    return payment_out(await failures.cancel_payment(db, identity, reference, body.reason))
+    out = payment_out(await failures.cancel_payment(db, identity, reference, body.reason))
+    await db.commit()
+    return out
 
 
 class RecoveryOut(BaseModel):
@@ -405,15 +417,21 @@ RecoveryId = Annotated[str, Path(max_length=64)]
 
 @router.post("/recoveries/{recovery_id}/repaid", response_model=RecoveryOut, responses=documented(404, 409))
 async def repaid(recovery_id: RecoveryId, body: NoteIn, identity: CurrentUser, db: SessionDep) -> RecoveryOut:
-    return recovery_out(await recoveries.record_repaid(db, identity, recovery_id, body.note))
+    out = recovery_out(await recoveries.record_repaid(db, identity, recovery_id, body.note))
+    await db.commit()
+    return out
 
 
 @router.post("/recoveries/{recovery_id}/offset", response_model=RecoveryOut, responses=documented(404, 409))
 async def offset(recovery_id: RecoveryId, identity: CurrentUser, db: SessionDep) -> RecoveryOut:
-    return recovery_out(await recoveries.offset_against_later(db, identity, recovery_id))
+    out = recovery_out(await recoveries.offset_against_later(db, identity, recovery_id))
+    await db.commit()
+    return out
 
 
 @router.post("/recoveries/{recovery_id}/write-off", response_model=RecoveryOut, responses=documented(404, 409))
 async def write_off(recovery_id: RecoveryId, body: ReasonIn, identity: CurrentUser, db: SessionDep) -> RecoveryOut:
     """Proposed by one official with a reason, confirmed by a second with theirs (the proposer again: 403)."""
-    return recovery_out(await recoveries.write_off(db, identity, recovery_id, body.reason))
+    out = recovery_out(await recoveries.write_off(db, identity, recovery_id, body.reason))
+    await db.commit()
+    return out
