@@ -98,7 +98,7 @@ async def test_a_failed_payment_is_shown_in_words_and_the_payee_corrects_the_acc
     assert again["status"] == "corrected" and again["reference"].endswith("-2")
     await page.goto(f"/my/applications/{application['id']}")
     assert await page.locator("#failed-payments").count() == 0
-    await expect(page.locator("#payee-payments")).to_contain_text("账号已更正，待重新支付")
+    await expect(page.locator("#payee-payments")).to_contain_text("账户已更正，待重新支付")
     await sign_out(page)
 
     # Only the payee: an official of the county gets the refusal page, and no link.
