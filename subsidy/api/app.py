@@ -21,6 +21,7 @@ from subsidy.api.routers import (
     identity,
     ledger,
     payments,
+    people,
     policies,
     public_welfare,
     registrations,
@@ -77,6 +78,7 @@ def create_app(resources: Resources | None = None, *, cookie_secure: bool | None
         documents,
         reports,
         payments,
+        people,
     ):
         app.include_router(module.router)
     app.include_router(account_admin.router)

@@ -150,8 +150,10 @@ async def test_keyboard_only_application_and_county_approval(
     await expect(page.locator("main")).to_contain_text("享受中（按月发放）")
     rows = page.locator("#schedule-caption ~ tbody tr")
     await expect(rows).to_have_count(36)
+    # The months over are due, not paid: paid is what the bank confirms (issue 18).
     await expect(page.locator("tbody")).to_contain_text("应付，尚未发送银行")
     await expect(page.locator("tbody")).to_contain_text("待发放")
+    await expect(page.locator("#payee-payments")).to_contain_text("应付，尚未发送银行")
     await assert_accessible(page)
 
 

@@ -208,6 +208,18 @@ async def test_provider_files_a_class_by_keyboard_reports_hours_and_sees_the_spl
     await expect(hours["赵三"]).to_contain_text("39")
     await assert_accessible(page)
 
+    # The class plan names no bank account: the provider gives one, and both shares go into the next batches.
+    await expect(page.locator("#account-needed")).to_contain_text("2 笔款项应付")
+    await page.click("#give-account")
+    await expect(page.locator("h1")).to_have_text("提供银行账号")
+    await page.fill("#bank_account", "6228480000000000001")
+    await page.click("form[action$='/bank-account'] button")
+    await expect(page.locator("#given")).to_contain_text("2 笔款项将在下一批次支付")
+    await expect(page.locator("#on-record")).to_have_text("***************0001")
+    await assert_accessible(page)
+    await page.goto(f"/training/classes/{application_id}")
+    assert await page.locator("#account-needed").count() == 0
+
     await page.goto("/training/classes")
     row = page.locator("tbody tr", has_text=application_id[:8].upper())
     await expect(row).to_contain_text("盲人医疗按摩（初级）")

@@ -19,7 +19,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from subsidy.db.models import Application
 from subsidy.policy.identifiers import validate_resident_id
 from subsidy.programs.registry import APPLIED_FOR, PROGRAMS
 from subsidy.programs.rent_subsidy.rules import add_months
@@ -297,7 +300,9 @@ async def matrix(http: httpx.AsyncClient) -> Matrix:
     return found
 
 
-async def test_every_role_and_county_against_every_endpoint_and_decision(matrix: Matrix) -> None:
+async def test_every_role_and_county_against_every_endpoint_and_decision(
+    matrix: Matrix, hostile_sessions: async_sessionmaker[AsyncSession]
+) -> None:
     m = matrix
     past = months_ago(14, days=1)
     # ---- submissions: each program by its applicant role only ------------------------------------------
@@ -566,6 +571,25 @@ async def test_every_role_and_county_against_every_endpoint_and_decision(matrix:
             if got != wanted:
                 m.misses.append(f"ledger ({county}) as {user}: {got}, expected {wanted}")
 
+    # ---- one page per person: the county's officials and the city-wide ones; another county's: 404 ---------
+    county_officials = {"150203": {"dpf-150203-a", "dpf-150203-b", "hr-150203-a"}, "150204": {"dpf-150204-a"}}
+    for county, application_id in rent.items():
+        async with hostile_sessions() as session:
+            person_id = await session.scalar(
+                select(Application.person_id).where(Application.id == uuid.UUID(application_id))
+            )
+        sees = county_officials[county] | {"city-a", "city-b", "auditor-a"}
+        elsewhere = {"dpf-150203-a", "dpf-150203-b", "dpf-150204-a", "hr-150203-a"} - sees
+        await m.row(
+            f"person ({county})",
+            "GET",
+            f"/api/v1/people/{person_id}",
+            {
+                user: 401 if user == ANONYMOUS else 200 if user in sees else 404 if user in elsewhere else 403
+                for user in EVERYONE
+            },
+        )
+
     # ---- events: the applicant's own, the county's officials', nobody else's --------------------------------
     closed = {"type": "business_closed", "date": china_today().isoformat()}
     path = f"/api/v1/applications/{rent['150203']}/events"
@@ -590,7 +614,9 @@ async def test_every_role_and_county_against_every_endpoint_and_decision(matrix:
     assert m.cells > 500
 
 
-async def test_the_pages_follow_the_same_matrix(http: httpx.AsyncClient, login: Login) -> None:
+async def test_the_pages_follow_the_same_matrix(
+    http: httpx.AsyncClient, login: Login, hostile_sessions: async_sessionmaker[AsyncSession]
+) -> None:
     """Officials' inbox and task pages, applicants' pages: the same rules through the session cookie."""
     applicant = await login("applicant-a")
     created = await http.post("/api/v1/applications", json=own_rent_form("applicant-a"), headers=applicant)
@@ -608,6 +634,11 @@ async def test_the_pages_follow_the_same_matrix(http: httpx.AsyncClient, login: 
     assert filed.status_code == 201, filed.text
     class_id = filed.json()["id"]
     task_page = {"dpf-150203-a", "dpf-150203-b"}
+    async with hostile_sessions() as session:
+        person_id = await session.scalar(
+            select(Application.person_id).where(Application.id == uuid.UUID(application_id))
+        )
+    person_page = {"dpf-150203-a", "dpf-150203-b", "hr-150203-a", "city-a", "city-b", "auditor-a"}
     applicants = ("applicant-a", "applicant-b", "applicant-c")
     misses = []
 
@@ -634,6 +665,14 @@ async def test_the_pages_follow_the_same_matrix(http: httpx.AsyncClient, login: 
                 f"/training/classes/{class_id}/withdraw": 200 if user == "provider-a" else 403,
                 "/employer/graduate-hires": 200 if user == "employer-a" else 403,
                 "/employer/graduate-hires/new": 200 if user == "employer-a" else 403,
+                # The payee's bank account form: the payee only; another who may read the application is refused.
+                f"/my/applications/{application_id}/bank-account": 200
+                if user == "applicant-a"
+                else 403
+                if user in SEES["150203"]
+                else 404,
+                # One page per person: the county's officials and the city-wide ones; another county's 404.
+                f"/people/{person_id}": 200 if user in person_page else 404 if user == "dpf-150204-a" else 403,
                 # The finance pages: finance officers (none of these users) act, auditors read; recoveries also for
                 # the County and City DPF, who settle them.
                 "/finance": 200 if user == "auditor-a" else 403,

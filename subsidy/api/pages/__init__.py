@@ -22,6 +22,8 @@ from subsidy.api.pages import (
     finance_pages,
     letter_pages,
     minimum_wage_pages,
+    payment_notices,
+    person_pages,
     report_pages,
 )
 from subsidy.api.pages.banner import load_acts_for
@@ -100,6 +102,8 @@ def install_pages(
         letter_pages,
         minimum_wage_pages,
         report_pages,
+        payment_notices,
+        person_pages,
     ):
         app.include_router(module.router, dependencies=[Depends(load_acts_for)])
     app.include_router(account_pages.router, dependencies=[Depends(load_acts_for)])

@@ -22,6 +22,7 @@ from subsidy.api.deps import ResourcesDep, SessionDep
 from subsidy.api.errors import Forbidden, Invalid
 from subsidy.api.pages.form_support import FieldError, field_errors, flat_values, nested
 from subsidy.api.pages.page_events import own_page, send_from_page, submit_from_page
+from subsidy.api.pages.payment_notices import payment_notice
 from subsidy.api.pages.timeline_words import TimelineLine, county_words, in_words
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
 from subsidy.api.pages.words import NEXT_STEP, PROGRAM, REASON, ROLE, SCHEDULE_STATUS, STATUS, reasons_of
@@ -213,6 +214,7 @@ async def _application_page(
             ),
             "problem": problem,
             "standing": standing,
+            "payee_notice": await payment_notice(db, identity, application, _),
         },
         status_code=status_code,
         identity=identity,

@@ -19,6 +19,7 @@ from subsidy.api.deps import ResourcesDep, SessionDep
 from subsidy.api.errors import Forbidden, Invalid, ServiceError
 from subsidy.api.pages import finance_pages, task_views
 from subsidy.api.pages.form_support import FieldError
+from subsidy.api.pages.person_pages import person_link
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
 from subsidy.api.pages.words import (
     NEXT_STEP,
@@ -204,6 +205,7 @@ async def _task_page(
             "app": view,
             "form": application.form,
             "name": task_views.inbox_name(application, None),
+            "person_link": await person_link(db, identity, application, _),
             "sections": await task_views.application_sections(db, _, application, task, _county_namer(request)),
             "earlier": earlier,
             "earlier_rows": task_views.earlier_rows(_, task.program, earlier, CHINA),

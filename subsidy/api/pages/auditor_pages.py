@@ -19,6 +19,7 @@ from subsidy.api import audit
 from subsidy.api.deps import ResourcesDep, SessionDep
 from subsidy.api.errors import Forbidden
 from subsidy.api.pages.form_support import FieldError
+from subsidy.api.pages.person_pages import person_link
 from subsidy.api.pages.timeline_words import Actor, TimelineLine, in_words
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
 from subsidy.api.pages.words import PROGRAM, STATUS
@@ -183,6 +184,7 @@ async def timeline(request: Request, application_id: str, db: SessionDep, res: R
             "lines": [line for line in lines if not line.technical],
             "engine_lines": [line for line in lines if line.technical],
             "runs": len(runs),
+            "person_link": await person_link(db, identity, application, _),
             "report": report,
             "PROGRAM": PROGRAM,
             "STATUS": STATUS,

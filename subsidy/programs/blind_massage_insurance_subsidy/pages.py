@@ -21,6 +21,7 @@ from subsidy.api.deps import ResourcesDep, SessionDep
 from subsidy.api.errors import Forbidden, NotFound
 from subsidy.api.pages.form_support import FieldError, field_errors, flat_values, nested
 from subsidy.api.pages.page_events import send_from_page, submit_or_refusal_page
+from subsidy.api.pages.payment_notices import payment_notice
 from subsidy.api.pages.task_views import disability_words, masked_account
 from subsidy.api.pages.web import checked_form, gettext_for, render, require_user
 from subsidy.api.pages.words import N_, SCHEDULE_STATUS, STATUS, reasons_of
@@ -236,6 +237,7 @@ async def _status_page(
             ),
             "problem": problem,
             "terminal": is_terminal(view.program, view.status),
+            "payee_notice": await payment_notice(db, identity, application, _),
         },
         status_code=status_code,
         identity=identity,

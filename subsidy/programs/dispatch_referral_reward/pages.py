@@ -18,6 +18,7 @@ from subsidy.api.deps import ResourcesDep, SessionDep
 from subsidy.api.errors import Forbidden, NotFound, ServiceError
 from subsidy.api.pages.form_support import FieldError, field_errors, flat_values, nested
 from subsidy.api.pages.page_events import send_from_page, submit_or_refusal_page
+from subsidy.api.pages.payment_notices import payment_notice
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
 from subsidy.api.pages.words import N_, SCHEDULE_STATUS, STATUS, reasons_of
 from subsidy.api.read_model import application_out, get_visible_application, mask_id_number
@@ -225,6 +226,7 @@ async def _status_page(
             "notice": notice or (_("Your claim has been submitted.") if submitted else None),
             "problem": problem,
             "values": {"date": ""},
+            "payee_notice": await payment_notice(db, identity, application, _),
         },
         status_code=status_code,
         identity=identity,

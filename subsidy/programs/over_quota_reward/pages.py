@@ -25,6 +25,7 @@ from subsidy.api.deps import ResourcesDep, SessionDep
 from subsidy.api.errors import Forbidden, NotFound, ServiceError, Unavailable
 from subsidy.api.pages.form_support import FieldError, error_message, flat_values
 from subsidy.api.pages.page_events import send_from_page, submit_from_page
+from subsidy.api.pages.payment_notices import payment_notice
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
 from subsidy.api.pages.words import SCHEDULE_STATUS, STATUS, reasons_of
 from subsidy.api.read_model import application_out, get_visible_application
@@ -359,6 +360,7 @@ async def _claim_page(
                 else None
             ),
             "problem": problem,
+            "payee_notice": await payment_notice(db, identity, application, _),
         },
         status_code=status_code,
         identity=identity,

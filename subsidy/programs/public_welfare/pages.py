@@ -26,6 +26,7 @@ from subsidy.api.deps import ResourcesDep, SessionDep
 from subsidy.api.errors import Forbidden, NotFound, ServiceError, Unavailable
 from subsidy.api.pages.form_support import FieldError, error_message, field_errors, flat_values, nested
 from subsidy.api.pages.page_events import send_from_page, submit_from_page
+from subsidy.api.pages.payment_notices import payment_notice
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
 from subsidy.api.pages.words import DECISION, PROGRAM, REASON, SCHEDULE_STATUS, STATUS, STEP
 from subsidy.api.read_model import application_out, get_visible_application, mask_id_number, mask_name
@@ -705,6 +706,7 @@ async def _placement_page(
             "errors_by_field": {e.name: e for e in errors},
             "problem": problem,
             "notice": _notice(request, _),
+            "payee_notice": await payment_notice(db, identity, application, _),
             **_words(_),
         },
         status_code=status_code,

@@ -27,6 +27,7 @@ from subsidy.api.deps import ResourcesDep, SessionDep
 from subsidy.api.errors import Forbidden, NotFound
 from subsidy.api.pages.form_support import FieldError, flat_values, nested
 from subsidy.api.pages.page_events import send_from_page, submit_from_page
+from subsidy.api.pages.payment_notices import payment_notice
 from subsidy.api.pages.web import checked_form, gettext_for, language, render, require_user
 from subsidy.api.pages.words import FIELD_ERROR, REASON, STATUS
 from subsidy.api.read_model import application_out, get_visible_application, mask_id_number
@@ -510,6 +511,7 @@ async def _class_page(
             "COURSE_KIND": COURSE_KIND,
             "notice": notice,
             "problem": problem,
+            "payee_notice": await payment_notice(db, identity, state.application, _),
         },
         status_code=status_code,
         identity=identity,
