@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subsidy.api.errors import Conflict, Forbidden, Invalid, NotFound
@@ -106,23 +106,29 @@ async def build_batch(session: AsyncSession, identity: Identity, funder: str, co
     )
     session.add(batch)
     await session.flush()
-    for payment, name, account in lines:
-        session.add(
-            PaymentLine(
-                reference=payment.reference,
-                payment_id=payment.id,
-                batch_id=batch.id,
-                payee_name=name,
-                account=account,
-                amount=payment.amount,
-                application_id=payment.application_id,
-                period=payment.period,
-            )
-        )
-        payment.status = "batched"
-        payment.batch_id = batch.id
-        payment.updated_at = now
-    await session.flush()
+    # Core statements with parameter lists: a county's batch has thousands of lines.
+    await session.execute(
+        insert(PaymentLine.__table__),
+        [
+            {
+                "reference": payment.reference,
+                "payment_id": payment.id,
+                "batch_id": batch.id,
+                "payee_name": name,
+                "account": account,
+                "amount": payment.amount,
+                "application_id": payment.application_id,
+                "period": payment.period,
+            }
+            for payment, name, account in lines
+        ],
+    )
+    await session.execute(
+        update(Payment)
+        .where(Payment.id.in_([payment.id for payment, _, _ in lines]))
+        .values(status="batched", batch_id=batch.id, updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
     await refresh_months(session, [(p.application_id, p.period) for p, _, _ in lines])
     await append_audit(
         session,
@@ -254,7 +260,10 @@ def parse_result_file(body: bytes) -> list[ResultLine]:
         content = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Invalid("body", "the result file must be UTF-8 text", "result_file_encoding") from None
-    rows = list(csv.reader(io.StringIO(content)))
+    try:
+        rows = list(csv.reader(io.StringIO(content, newline="")))
+    except csv.Error as error:
+        raise Invalid("body", f"the result file is not CSV: {error}", "result_file_invalid") from None
     if rows and rows[0] and rows[0][0].strip().lower() == "reference":
         rows = rows[1:]
     if len(rows) > MAX_RESULT_LINES:
@@ -299,8 +308,8 @@ async def apply_bank_result(session: AsyncSession, identity: Identity, batch_id:
     """The bank's answer for a sent batch: each reference paid or failed. All or nothing: a reference not in this
     batch, or a result other than the one already recorded, refuses the whole file (422). The same file again changes
     nothing (all `unchanged`)."""
-    results = parse_result_file(body)
     batch = await get_batch(session, identity, batch_id, lock=True)
+    results = parse_result_file(body)
     if batch.status not in ("sent", "settled"):
         raise Conflict("the bank has not been sent this batch's file yet")
     lines = {line.reference: line for line in await batch_lines(session, batch)}
@@ -318,7 +327,18 @@ async def apply_bank_result(session: AsyncSession, identity: Identity, batch_id:
     paid = failed = unchanged = 0
     touched: list[tuple[uuid.UUID, str]] = []
     failed_applications: dict[uuid.UUID, list[str]] = {}
-    for result in {r.reference: r for r in results}.values():
+    answers = {r.reference: r for r in results}
+    payments = {
+        payment.id: payment
+        for payment in (
+            await session.scalars(
+                select(Payment)
+                .where(Payment.id.in_([lines[ref].payment_id for ref in answers if lines[ref].result is None]))
+                .with_for_update()
+            )
+        ).all()
+    }
+    for result in answers.values():
         line = lines[result.reference]
         if line.result is not None:
             unchanged += 1
@@ -326,8 +346,7 @@ async def apply_bank_result(session: AsyncSession, identity: Identity, batch_id:
         line.result = result.result
         line.reason = result.reason or None
         line.result_at = now
-        payment = await session.get(Payment, line.payment_id, with_for_update=True)
-        assert payment is not None
+        payment = payments[line.payment_id]
         if result.result == "paid":
             payment.status = "paid"
             paid += 1

@@ -8,11 +8,11 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subsidy.db.models import LedgerEntry, ScheduledPayment
+from subsidy.db.models import LedgerEntry
 from subsidy.db.payment_models import Payment
 
 FUNDER_CODES = {"city": "SJ", "county": "XJ"}  # 市级 / 县级 in the bank's reference
@@ -65,23 +65,36 @@ def month_status(statuses: Iterable[str]) -> str:
 
 
 async def refresh_months(session: AsyncSession, months: Iterable[tuple[uuid.UUID, str]]) -> None:
-    """Set each (application, period)'s schedule status from its payments, after they moved."""
+    """Set each (application, period)'s schedule status from its payments, after they moved: one statement for a
+    whole batch (a county's batch has thousands of lines)."""
     wanted = sorted(set(months))
     if not wanted:
         return
-    found: dict[tuple[uuid.UUID, str], list[str]] = {}
-    for application_id, period, status in await session.execute(
-        select(Payment.application_id, Payment.period, Payment.status).where(
-            tuple_(Payment.application_id, Payment.period).in_(wanted)
-        )
-    ):
-        found.setdefault((application_id, period), []).append(status)
-    for (application_id, period), statuses in found.items():
-        await session.execute(
-            update(ScheduledPayment)
-            .where(ScheduledPayment.application_id == application_id, ScheduledPayment.period == period)
-            .values(status=month_status(statuses))
-        )
+    await session.execute(
+        _REFRESH_MONTHS,
+        {"applications": [application_id for application_id, _ in wanted], "periods": [p for _, p in wanted]},
+    )
+
+
+# `month_status` in SQL: cancelled only when every payment is; else the least advanced of the others.
+_REFRESH_MONTHS = text(
+    f"""
+    UPDATE schedule AS s SET status = m.status
+    FROM (
+        SELECT p.application_id, p.period,
+               coalesce(
+                   (array_agg(p.status ORDER BY array_position(ARRAY{list(_MONTH_ORDER)!r}::text[], p.status::text))
+                       FILTER (WHERE p.status <> 'cancelled'))[1],
+                   'cancelled'
+               ) AS status
+        FROM payments AS p
+        JOIN unnest(CAST(:applications AS uuid[]), CAST(:periods AS text[])) AS w(application_id, period)
+          ON w.application_id = p.application_id AND w.period = p.period
+        GROUP BY p.application_id, p.period
+    ) AS m
+    WHERE s.application_id = m.application_id AND s.period = m.period AND s.status <> m.status
+    """
+)
 
 
 async def post_negative(session: AsyncSession, payment: Payment, item: str) -> None:

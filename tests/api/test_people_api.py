@@ -296,23 +296,21 @@ async def test_a_business_closed_four_months_back_is_a_recovery_of_the_months_pa
     )
     assert closed.status_code == 200, closed.text
     assert closed.json()["status"] == "terminated"
-    after = [
-        row["period"] for row in application["schedule"] if row["status"] == "due" and row["start"] > str(closed_on)
-    ]
-    assert len(after) == 3  # licence 14 months and a day back: the months that began in the last four months
+    after = [row["period"] for row in application["schedule"] if row["status"] == "due" and row["end"] > str(closed_on)]
+    assert len(after) == 4  # licence 14 months and a day back: the months not ended by the closure, four months back
     person_id = await person_of(sessions, application["id"])
     person = await wait_for(
         http, await login("dpf-150203-a"), f"/api/v1/people/{person_id}", lambda p: bool(p["recoveries"])
     )
     (recovery,) = person["recoveries"]
     assert recovery["event"] == "business_closed" and recovery["event_date"] == closed_on.isoformat()
-    assert recovery["amount"] == "3000.00" and recovery["status"] == "open"
+    assert recovery["amount"] == "4000.00" and recovery["status"] == "open"
     assert (recovery["city_amount"], recovery["county_amount"], recovery["outstanding"]) == (
-        "1500.00",
-        "1500.00",
-        "3000.00",
+        "2000.00",
+        "2000.00",
+        "4000.00",
     )
     assert sorted({m["period"] for m in recovery["months"]}) == after
-    assert len(recovery["months"]) == 6
+    assert len(recovery["months"]) == 8
     # The months used stop at the 14 paid; the planned ones are cancelled.
     assert limits_of(person)["rent_months"] == (14, 36, 0)

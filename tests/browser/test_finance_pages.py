@@ -338,8 +338,9 @@ async def test_the_citys_shares_are_batched_by_the_citys_finance_officers(
     await expect(link).to_have_count(1)
     await assert_accessible(page)
     await link.click()
-    await expect(page.locator("#recovery-amount")).to_have_text("2500.00 (市级承担 2500.00, 旗县区级承担 0.00)")
-    await expect(page.locator("#recovery-months tbody tr")).to_have_count(5)
+    # The six months not ended by the closure, six months back: the city's shares, the only ones sent.
+    await expect(page.locator("#recovery-amount")).to_have_text("3000.00 (市级承担 3000.00, 旗县区级承担 0.00)")
+    await expect(page.locator("#recovery-months tbody tr")).to_have_count(6)
     await expect(page.locator("#recovery-status")).to_have_text("未结清：须退回资金")
     await assert_accessible(page)
     await page.click("#repaid-button")  # without a note: refused, summarised

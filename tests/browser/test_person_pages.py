@@ -129,15 +129,15 @@ async def test_a_recovery_after_a_business_closed_four_months_back_is_shown_to_t
     )
     assert closed.status_code == 200, closed.text
     months = [
-        row["period"] for row in application["schedule"] if row["status"] == "due" and row["start"] > str(closed_on)
+        row["period"] for row in application["schedule"] if row["status"] == "due" and row["end"] > str(closed_on)
     ]
-    assert len(months) == 3
+    assert len(months) == 4  # not ended by the closure, four months back
     await sign_in(page, username)
     await page.goto(f"/my/applications/{application['id']}")
     recovery = page.locator("#recovery")
     await expect(recovery).to_contain_text(f"报告经营主体注销或停业，日期为 {closed_on.isoformat()}")
     # Only the county shares were sent: the city's were not, so they are cancelled and not owed back.
-    await expect(page.locator("#recovery-amount")).to_have_text("1500.00 元 (市级承担 0.00, 旗县区级承担 1500.00)")
+    await expect(page.locator("#recovery-amount")).to_have_text("2000.00 元 (市级承担 0.00, 旗县区级承担 2000.00)")
     await expect(page.locator("#recovery-status")).to_have_text("未结：待退回")
     await expect(page.locator("#recovery-months")).to_have_text(
         "; ".join(f"{period} (旗县区级资金 500.00)" for period in months)
