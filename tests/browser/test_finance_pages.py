@@ -24,6 +24,8 @@ from tests.browser.test_pages import tab_to
 from tests.conftest import account_for, bearer_login, forget_failed_sign_ins
 from tests.helpers import months_ago, rent_form
 
+BUILT = re.compile(r".*/finance/batches/[0-9a-f-]+\?built=1(&without_account=\d+)?$")
+
 BANK_REASON = "账户已销户"
 
 
@@ -150,7 +152,8 @@ async def test_a_county_batch_on_the_pages_with_four_eyes_the_bank_file_and_the_
     await assert_accessible(page)
     await page.fill("#up_to_period", last_month)
     await page.click("#build-button")
-    await page.wait_for_url("**/finance/batches/*?built=1")
+    # Other tests leave due payments without an account: the address then also says how many were left out.
+    await page.wait_for_url(BUILT)
     batch_id = page.url.split("/finance/batches/")[1].split("?")[0]
     await expect(page.locator(".notice").first).to_contain_text("批次已生成")
     await expect(page.locator("#batch-status")).to_have_text("已生成，等待第二名财务人员审批")
@@ -288,7 +291,8 @@ async def test_the_citys_shares_are_batched_by_the_citys_finance_officers(
     await assert_accessible(page)
     await page.select_option("#county", "150203")
     await page.click("#build-button")
-    await page.wait_for_url("**/finance/batches/*?built=1")
+    # Other tests leave due payments without an account: the address then also says how many were left out.
+    await page.wait_for_url(BUILT)
     batch_id = page.url.split("/finance/batches/")[1].split("?")[0]
     own = page.locator(f"#lines-table tr[data-application='{application_id}']")
     await expect(own).to_have_count(14)
